@@ -1,0 +1,45 @@
+/* bundlefs: dispatch to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"ldd", cmd_ldd, "show which file glibc's ld.so would load for each dependency"},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: bundlefs COMMAND [OPTIONS] ...\n\n"
+          "Turns a program that runs here into a self-contained, relocatable folder.\n\n"
+          "Commands:\n",
+          out);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n'bundlefs COMMAND --help' describes one command.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        puts("bundlefs " BUNDLEFS_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "bundlefs: '%s' is not a command; 'bundlefs --help' lists them\n", argv[1]);
+    return 2;
+}

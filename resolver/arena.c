@@ -133,7 +133,7 @@ void arena_push(arena *a, void *items_ptr, size_t *count, size_t *cap, const voi
 {
     void **items = items_ptr;
     if (*count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
+        size_t ncap = *cap ? *cap * 2 : 4;
         *items = arena_grow(a, *items, *count, ncap, elem_size);
         *cap = ncap;
     }

@@ -111,7 +111,7 @@ int elf_dynamic_read(const elf_image *im, const elf_phdr *dyn, arena *a, elf_inf
         dyn_string(im, &st, &s.rpath, "DT_RPATH", a, &out->rpath, err) != BF_OK ||
         dyn_string(im, &st, &s.runpath, "DT_RUNPATH", a, &out->runpath, err) != BF_OK)
         return BF_FAIL;
-    if (!s.verneed.seen)
+    if (!s.verneed.seen || (im->skip & ELF_SKIP_VERNEED))
         return BF_OK;
     return elf_verneed_read(im, &st, s.verneed.val, s.verneednum.seen, s.verneednum.val, a, out,
                             err);

@@ -22,11 +22,11 @@ int elf_corrupt(const elf_image *im, bf_err *err, const char *fmt, ...)
 
 int elf_image_open(elf_image *im, elf_info *out, bf_err *err)
 {
-    const uint8_t *buf = im->buf;
     size_t len = im->len;
     const char *name = im->name;
     if (!elf_need(im, 0, len < 64 ? len : 64) && elf_read_error(im))
         return err_set(err, "%s: %s", name, elf_read_error(im));
+    const uint8_t *buf = elf_at(im, 0, len < 64 ? len : 64);
     if (len < 4 || memcmp(buf, "\177ELF", 4) != 0)
         return err_set(err, "%s: not an ELF file (no \\177ELF magic in the first bytes)", name);
     if (len < 16)

@@ -40,10 +40,11 @@ enum {
 };
 
 typedef struct elf_image {
-    const uint8_t *buf;
+    const uint8_t *buf; /* the whole file, unless reader is set */
     size_t len;
-    /* When set, buf is the reader's buffer and holds only the parts fetched so far. */
+    /* When set, the bytes come from the reader: elf_need fetches them, elf_at finds them. */
     struct elf_reader *reader;
+    unsigned skip; /* ELF_SKIP_* */
     const char *name; /* for error messages */
     bool is64;
     bool big;
@@ -59,20 +60,29 @@ typedef struct elf_phdr {
 /* The dynamic string table, already bounded by DT_STRSZ and the file. */
 typedef struct elf_strtab {
     uint64_t off; /* file offset of the table */
-    const uint8_t *base;
     size_t size;
     bool present;
 } elf_strtab;
 
+/* The bytes [off, off + size) of a reader-backed image, which elf_need brought in; zeros if
+ * they were never asked for (a parser bug, never stale bytes of another file). */
+const uint8_t *elf_reader_at(const elf_image *im, uint64_t off, uint64_t size);
+
+/* Where the bytes at file offset off are: in buf itself, or in the reader's scratch. */
+static inline const uint8_t *elf_at(const elf_image *im, uint64_t off, uint64_t size)
+{
+    return im->reader ? elf_reader_at(im, off, size) : im->buf + off;
+}
+
 static inline uint16_t elf_rd16(const elf_image *im, size_t off)
 {
-    const uint8_t *p = im->buf + off;
+    const uint8_t *p = elf_at(im, off, 2);
     return im->big ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
 }
 
 static inline uint32_t elf_rd32(const elf_image *im, size_t off)
 {
-    const uint8_t *p = im->buf + off;
+    const uint8_t *p = elf_at(im, off, 4);
     if (im->big)
         return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];

@@ -12,7 +12,7 @@ static int elf_read_interp(const elf_image *im, const elf_phdr *ph, arena *a, el
                            "(%zu bytes)",
                            (unsigned long long)ph->offset, (unsigned long long)ph->filesz,
                            im->len);
-    const char *s = (const char *)im->buf + ph->offset;
+    const char *s = (const char *)elf_at(im, ph->offset, ph->filesz);
     const char *nul = memchr(s, '\0', (size_t)ph->filesz);
     if (!nul)
         return elf_corrupt(im, err, "the PT_INTERP string is not NUL-terminated");

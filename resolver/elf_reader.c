@@ -1,7 +1,8 @@
 /* Parsing files through their descriptors: only the parts the parse touches are read, with
- * pread, into one buffer reused for every file. Mapping each file instead costs page faults
- * and a TLB flush per unmap, about 100 µs a file here, against a few µs for the reads; for a
- * closure of hundreds of libraries that is most of the run. */
+ * pread, into a scratch area reused for every file. Mapping each file instead costs page
+ * faults and a TLB flush per unmap, about 100 µs a file here, against a few µs for the reads;
+ * for a closure of hundreds of libraries that is most of the run. The scratch area starts
+ * over for each file, so its pages fault in once and then stay warm. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -9,33 +10,40 @@
 
 #include "elf_internal.h"
 
-/* Address space only (PROT_NONE is never used: pages appear when first written, and stay for
- * the next file). Files larger than this are mapped instead. */
-static const size_t elf_zone_size = (size_t)1 << 36;
+/* Address space only; pages appear when first written. What one file's parse may need at
+ * once (hostile files ask for more and get an error). */
+static const size_t elf_scratch_size = (size_t)1 << 30;
 enum { ELF_PAGE = 4096, ELF_MAX_RANGES = 32 };
 
+typedef struct elf_range {
+    uint64_t lo, hi; /* file bytes [lo, hi) ... */
+    size_t pos;      /* ... are at scratch + pos */
+} elf_range;
+
 struct elf_reader {
-    uint8_t *zone;
+    uint8_t *scratch;
+    size_t used;
     int fd;
-    /* Page-aligned ranges of the current file that are in zone. */
-    struct { uint64_t lo, hi; } have[ELF_MAX_RANGES];
+    elf_range have[ELF_MAX_RANGES];
     size_t nhave;
     int read_errno;
 };
 
+static const uint8_t elf_zeros[ELF_PAGE];
+
 static void elf_reader_release(void *ctx)
 {
     elf_reader *r = ctx;
-    if (r->zone)
-        munmap(r->zone, elf_zone_size);
+    if (r->scratch)
+        munmap(r->scratch, elf_scratch_size);
 }
 
 elf_reader *elf_reader_new(arena *a)
 {
     elf_reader *r = arena_alloc(a, sizeof *r);
-    void *p = mmap(NULL, elf_zone_size, PROT_READ | PROT_WRITE,
+    void *p = mmap(NULL, elf_scratch_size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    r->zone = p == MAP_FAILED ? NULL : p;
+    r->scratch = p == MAP_FAILED ? NULL : p;
     arena_on_free(a, elf_reader_release, r);
     return r;
 }
@@ -47,10 +55,28 @@ const char *elf_read_error(const elf_image *im)
     return strerror(im->reader->read_errno);
 }
 
-static bool elf_reader_fill(elf_reader *r, uint64_t lo, uint64_t hi)
+/* The newest range holding all of [off, off + size), or NULL. */
+static const elf_range *elf_reader_find(const elf_reader *r, uint64_t off, uint64_t size)
+{
+    for (size_t i = r->nhave; i-- > 0;)
+        if (r->have[i].lo <= off && size <= r->have[i].hi - off && off < r->have[i].hi)
+            return &r->have[i];
+    return NULL;
+}
+
+const uint8_t *elf_reader_at(const elf_image *im, uint64_t off, uint64_t size)
+{
+    const elf_reader *r = im->reader;
+    const elf_range *g = elf_reader_find(r, off, size);
+    if (g)
+        return r->scratch + g->pos + (off - g->lo);
+    return size <= sizeof elf_zeros ? elf_zeros : NULL;
+}
+
+static bool elf_reader_fill(elf_reader *r, uint8_t *dst, uint64_t lo, uint64_t hi)
 {
     while (lo < hi) {
-        ssize_t n = pread(r->fd, r->zone + lo, (size_t)(hi - lo), (off_t)lo);
+        ssize_t n = pread(r->fd, dst, (size_t)(hi - lo), (off_t)lo);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -59,6 +85,7 @@ static bool elf_reader_fill(elf_reader *r, uint64_t lo, uint64_t hi)
             return false;
         }
         lo += (uint64_t)n;
+        dst += n;
     }
     return true;
 }
@@ -66,49 +93,57 @@ static bool elf_reader_fill(elf_reader *r, uint64_t lo, uint64_t hi)
 bool elf_need_slow(const elf_image *im, uint64_t off, uint64_t size)
 {
     elf_reader *r = im->reader;
+    if (elf_reader_find(r, off, size))
+        return true;
+    if (r->read_errno)
+        return false;
+    /* Whole pages: the neighbours of what is asked for are usually asked for next. */
     uint64_t lo = off & ~(uint64_t)(ELF_PAGE - 1);
     uint64_t hi = (off + size + ELF_PAGE - 1) & ~(uint64_t)(ELF_PAGE - 1);
     if (hi > im->len)
         hi = im->len;
-    for (size_t i = 0; i < r->nhave; i++)
-        if (r->have[i].lo <= off && off + size <= r->have[i].hi)
-            return true;
-    if (r->read_errno || !elf_reader_fill(r, lo, hi))
+    if (hi - lo > elf_scratch_size) {
+        r->read_errno = EFBIG;
         return false;
-    /* When the list is full the oldest range is forgotten: it is read again if needed. */
-    if (r->nhave == ELF_MAX_RANGES) {
-        memmove(&r->have[0], &r->have[1], sizeof r->have[0] * (ELF_MAX_RANGES - 1));
-        r->nhave--;
     }
-    r->have[r->nhave].lo = lo;
-    r->have[r->nhave].hi = hi;
-    r->nhave++;
+    /* No pointer into the scratch area is kept across calls, so when it or the list is full
+     * everything fetched so far can be forgotten (and read again if needed). */
+    if (r->nhave == ELF_MAX_RANGES || hi - lo > elf_scratch_size - r->used) {
+        r->nhave = 0;
+        r->used = 0;
+    }
+    if (!elf_reader_fill(r, r->scratch + r->used, lo, hi))
+        return false;
+    r->have[r->nhave++] = (elf_range){lo, hi, r->used};
+    r->used += (size_t)(hi - lo);
     return true;
 }
 
 int elf_parse_fd(elf_reader *r, int fd, uint64_t size, const uint8_t *head, size_t headlen,
-                 const char *name, arena *a, elf_info *out, bf_err *err)
+                 unsigned skip, const char *name, arena *a, elf_info *out, bf_err *err)
 {
-    if (!r->zone || size > elf_zone_size) {
+    if (!r->scratch) {
         void *map = size ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
         if (size && map == MAP_FAILED)
             return err_set(err, "%s: cannot map the file: %s", name, strerror(errno));
-        int rc = elf_parse(map, (size_t)size, name, a, out, err);
+        elf_image im = {.buf = map, .len = (size_t)size, .name = name, .skip = skip};
+        int rc = elf_parse_image(&im, a, out, err);
         if (map)
             munmap(map, (size_t)size);
         return rc;
     }
     r->fd = fd;
     r->nhave = 0;
+    r->used = 0;
     r->read_errno = 0;
     if (headlen > size)
         headlen = (size_t)size;
     if (head && headlen) {
-        memcpy(r->zone, head, headlen);
-        r->have[0].lo = 0;
-        r->have[0].hi = headlen;
+        memcpy(r->scratch, head, headlen);
+        r->have[0] = (elf_range){0, headlen, 0};
         r->nhave = 1;
+        r->used = (headlen + ELF_PAGE - 1) & ~(size_t)(ELF_PAGE - 1);
     }
-    elf_image im = {.buf = r->zone, .len = (size_t)size, .name = name, .reader = r};
+    elf_image im = {.len = (size_t)size, .name = name, .reader = r, .skip = skip};
     return elf_parse_image(&im, a, out, err);
 }

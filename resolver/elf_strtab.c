@@ -20,7 +20,7 @@ int elf_strtab_locate(const elf_image *im, uint64_t vaddr, bool have_size, uint6
                            "holding DT_STRTAB 0x%llx (%llu bytes left there)",
                            (unsigned long long)size, (unsigned long long)vaddr,
                            (unsigned long long)avail);
-    *st = (elf_strtab){.off = off, .base = im->buf + off, .size = (size_t)size, .present = true};
+    *st = (elf_strtab){.off = off, .size = (size_t)size, .present = true};
     return BF_OK;
 }
 
@@ -33,15 +33,16 @@ int elf_strtab_copy(const elf_image *im, const elf_strtab *st, uint64_t off, con
     if (off >= st->size)
         return elf_corrupt(im, err, "%s string offset %llu lies outside DT_STRTAB (DT_STRSZ %zu)",
                            what, (unsigned long long)off, st->size);
-    const uint8_t *s = st->base + off;
-    const uint8_t *nul = NULL;
-    /* Fetched a piece at a time: the table can be megabytes, the string a few bytes. */
+    /* Looked for a piece at a time: the table can be megabytes, the string a few bytes. Each
+     * piece is asked for again with what came before, so the string ends up in one piece. */
+    const uint8_t *s = NULL, *nul = NULL;
     size_t left = st->size - (size_t)off, seen = 0;
     while (!nul && seen < left) {
         size_t piece = left - seen < 256 ? left - seen : 256;
-        if (!elf_need(im, st->off + off + seen, piece))
+        if (!elf_need(im, st->off + off, seen + piece))
             return elf_corrupt(im, err, "%s string at offset %llu of DT_STRTAB cannot be read",
                                what, (unsigned long long)off);
+        s = elf_at(im, st->off + off, seen + piece);
         nul = memchr(s + seen, '\0', piece);
         seen += piece;
     }

@@ -179,6 +179,7 @@ int ldso_closure_start(ldso_session *s)
 const ldso_obj *ldso_dlopen(ldso_session *s, const ldso_obj *caller, const char *name)
 {
     ldso_obj *call = caller ? (ldso_obj *)caller : s->main;
+    name = arena_strdup(s->a, name); /* the caller's string may not outlive the session */
     ldso_edge *e = ldso_edge_new(s, LDSO_EDGE_DLOPEN, call, name);
     size_t first_new = s->nobjs;
     ldso_fail f;

@@ -67,7 +67,7 @@ typedef struct ldso_head {
 } ldso_head;
 
 /* Reads an accepted ELF file (fd, with its fstat st and first bytes) into a new object
- * appended to the namespace list. */
+ * appended to the namespace list. l_name must live as long as the session. */
 ldso_obj *ldso_obj_new(ldso_session *s, int kind, const char *l_name, int fd,
                        const struct stat *st, const ldso_head *head, ldso_fail *fail);
 
@@ -105,8 +105,10 @@ const char *ldso_path_origin(arena *a, const char *path);
  * rest; dlerror() after start-up uses libc's strerror. */
 const char *ldso_fail_text(arena *a, const ldso_fail *f, bool at_startup);
 
-void ldso_edge_try(ldso_session *s, ldso_edge *e, const char *path, int step, int outcome,
-                   int errnum);
+/* Records a candidate; returns the arena copy of path. */
+const char *ldso_edge_try(ldso_session *s, ldso_edge *e, const char *path, int step,
+                          int outcome, int errnum);
+/* name must live as long as the session (it is not copied). */
 ldso_edge *ldso_edge_new(ldso_session *s, int kind, const ldso_obj *requester, const char *name);
 
 #endif

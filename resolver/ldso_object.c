@@ -32,14 +32,16 @@ ldso_obj *ldso_obj_new(ldso_session *s, int kind, const char *l_name, int fd,
     }
     ldso_obj *o = arena_alloc(s->a, sizeof *o);
     bf_err err;
+    /* Version needs play no part in finding libraries. */
     int rc = elf_parse_fd(s->reader, fd, (uint64_t)st->st_size, head->bytes, head->len,
-                          l_name[0] ? l_name : "main program", s->a, &o->elf, &err);
+                          ELF_SKIP_VERNEED, l_name[0] ? l_name : "main program", s->a, &o->elf,
+                          &err);
     if (rc != BF_OK) {
         *fail = (ldso_fail){l_name, arena_strdup(s->a, err.msg), 0};
         return NULL;
     }
     o->kind = kind;
-    o->l_name = arena_strdup(s->a, l_name);
+    o->l_name = l_name;
     o->origin = kind == LDSO_OBJ_LIB ? ldso_path_origin(s->a, o->l_name) : NULL;
     o->dev = st->st_dev;
     o->ino = st->st_ino;
@@ -101,17 +103,18 @@ ldso_edge *ldso_edge_new(ldso_session *s, int kind, const ldso_obj *requester, c
     ldso_edge *e = arena_alloc(s->a, sizeof *e);
     e->kind = kind;
     e->requester = requester;
-    e->name = arena_strdup(s->a, name);
-    e->expanded = e->name;
+    e->name = name;
+    e->expanded = name;
     arena_push(s->a, &s->edges, &s->nedges, &s->capedges, &e, sizeof e);
     return e;
 }
 
-void ldso_edge_try(ldso_session *s, ldso_edge *e, const char *path, int step, int outcome,
-                   int errnum)
+const char *ldso_edge_try(ldso_session *s, ldso_edge *e, const char *path, int step,
+                          int outcome, int errnum)
 {
     ldso_try t = {arena_strdup(s->a, path), step, outcome, errnum};
     arena_push(s->a, &e->tried, &e->ntried, &e->captried, &t, sizeof t);
+    return t.path;
 }
 
 const ldso_obj *ldso_find(const ldso_session *s, const char *name)

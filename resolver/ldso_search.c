@@ -59,7 +59,7 @@ static int ldso_probe(ldso_lookup *lk, const char *path, int step)
             lk->fail = (ldso_fail){arena_strdup(s->a, path), why, 0};
     }
     if (v == ELF_ACCEPT && fstat(fd, &lk->st) == 0) {
-        ldso_edge_try(s, lk->edge, path, step, LDSO_TRY_ACCEPTED, 0);
+        lk->realname = ldso_edge_try(s, lk->edge, path, step, LDSO_TRY_ACCEPTED, 0);
         return fd;
     }
     if (v == ELF_ACCEPT) {
@@ -137,7 +137,6 @@ static bool ldso_open_path(ldso_lookup *lk, const struct ldso_dirlist *list, int
             }
             if (fd >= 0) {
                 lk->fd = fd;
-                lk->realname = arena_strdup(s->a, buf);
                 lk->step = step;
                 lk->owner = owner;
                 return true;
@@ -201,7 +200,6 @@ static void ldso_search(ldso_lookup *lk, ldso_obj *loader)
                 return;
             if (fd >= 0) {
                 lk->fd = fd;
-                lk->realname = cached;
                 lk->step = LDSO_STEP_CACHE;
                 return;
             }
@@ -224,9 +222,8 @@ void ldso_add_name(ldso_session *s, ldso_obj *o, const char *name)
     for (size_t k = 0; k < o->nnames; k++)
         if (strcmp(o->names[k], name) == 0)
             return;
-    const char *copy = arena_strdup(s->a, name);
-    arena_push(s->a, &o->names, &o->nnames, &o->capnames, &copy, sizeof copy);
-    strmap_put_first(&s->byname, copy, o);
+    arena_push(s->a, &o->names, &o->nnames, &o->capnames, &name, sizeof name);
+    strmap_put_first(&s->byname, name, o);
 }
 
 static ldso_obj *ldso_same_file(ldso_session *s, const struct stat *st)
@@ -263,7 +260,6 @@ ldso_obj *ldso_map_object(ldso_session *s, ldso_obj *loader, const char *name, i
         const char *real = loader ? ldso_dst_expand(s, loader, name) : name;
         if (real) {
             lk.fd = ldso_probe(&lk, real, LDSO_STEP_PATH);
-            lk.realname = real;
             lk.step = LDSO_STEP_PATH;
         }
     } else {

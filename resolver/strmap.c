@@ -1,5 +1,7 @@
 #include "bundlefs/strmap.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -9,10 +11,20 @@ struct strmap_slot {
     void *value;
 };
 
+/* Slot tables are malloc'd, not taken from the arena: each growth would otherwise leave the
+ * old table behind, and for a large map the abandoned tables outweigh the last one. */
+static void strmap_release(void *ctx)
+{
+    strmap *m = ctx;
+    free(m->slots);
+    m->slots = NULL;
+}
+
 void strmap_init(strmap *m, arena *a)
 {
     memset(m, 0, sizeof *m);
     m->a = a;
+    arena_on_free(a, strmap_release, m);
 }
 
 static size_t strmap_hash(const char *key)
@@ -36,11 +48,16 @@ static void strmap_rehash(strmap *m)
     size_t ncap = m->cap ? m->cap * 2 : 64;
     struct strmap_slot *old = m->slots;
     size_t ocap = m->cap;
-    m->slots = arena_alloc(m->a, ncap * sizeof *m->slots);
+    m->slots = calloc(ncap, sizeof *m->slots);
+    if (!m->slots) {
+        fputs("bundlefs: out of memory\n", stderr);
+        abort();
+    }
     m->cap = ncap;
     for (size_t i = 0; i < ocap; i++)
         if (old[i].key)
             *strmap_find(m, old[i].key, old[i].hash) = old[i];
+    free(old);
 }
 
 void *strmap_get(const strmap *m, const char *key)

@@ -76,10 +76,14 @@ int elf_parse(const uint8_t *buf, size_t len, const char *name, arena *a, elf_in
 typedef struct elf_reader elf_reader;
 elf_reader *elf_reader_new(arena *a);
 
+/* What elf_parse_fd may leave out. */
+enum { ELF_SKIP_VERNEED = 1 /* the version needs: reads all over the string table */ };
+
 /* elf_parse of the file open on fd (size bytes long). head[0..headlen), if given, are the
- * file's first bytes already read (e.g. by elf_verify's caller). Strings go into a. */
+ * file's first bytes already read (e.g. by elf_verify's caller). Strings go into a. skip is a
+ * set of ELF_SKIP_* flags. */
 int elf_parse_fd(elf_reader *r, int fd, uint64_t size, const uint8_t *head, size_t headlen,
-                 const char *name, arena *a, elf_info *out, bf_err *err);
+                 unsigned skip, const char *name, arena *a, elf_info *out, bf_err *err);
 
 /* The checks glibc 2.36's open_verify (elf/dl-load.c) makes on a candidate before mapping it,
  * in its order. buf holds the start of the file: the whole file, or at least its first 832

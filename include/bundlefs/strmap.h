@@ -1,4 +1,5 @@
-/* A string-keyed hash map in an arena (keys are not copied: they must outlive the map). */
+/* A string-keyed hash map that lives as long as an arena (keys are not copied: they must
+ * outlive the map). The map struct itself must stay where it was initialized. */
 #ifndef BUNDLEFS_STRMAP_H
 #define BUNDLEFS_STRMAP_H
 

@@ -54,9 +54,12 @@ def main():
         if got == want:
             print(f"{name}\t{len(got)} objects, same real paths as ldd")
         else:
-            print(f"{name}\t{len(got)} objects, differs from ldd by real path: "
-                  f"{len(want - got)} missing ({' '.join(sorted(want - got)[:5])}), "
-                  f"{len(got - want)} extra ({' '.join(sorted(got - want)[:5])})")
+            unfound = sorted(p for p in got - want if not p.startswith("/"))
+            extra = sorted(p for p in got - want if p.startswith("/"))
+            print(f"{name}\t{len(got) - len(unfound)} objects, differs from ldd by real path: "
+                  f"{len(want - got)} missing ({' '.join(sorted(want - got))}), "
+                  f"{len(extra)} extra ({' '.join(extra)}), "
+                  f"{len(unfound)} names not found ({' '.join(unfound)})")
     return 0 if verdict == "ok" else 1
 
 

@@ -1,28 +1,24 @@
-/* Reads the cache file into the arena (ld.so maps it whole; so do we, by reading). */
+/* Maps the cache file for as long as the arena lives. A file that shrinks under the mapping
+ * would fault on access; ldconfig replaces the cache by rename, never in place, so a mapped
+ * file keeps its bytes. */
 #include "ldcache_impl.h"
+
+typedef struct ldcache_mapping {
+    void *addr;
+    size_t len;
+} ldcache_mapping;
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int ldcache_read_all(int fd, uint8_t *buf, size_t len, const char *path, bf_err *err)
+static void ldcache_unmap(void *ctx)
 {
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_set(err, "%s: cannot read: %s", path, strerror(errno));
-        if (n == 0)
-            return err_set(err, "%s: the file shrank while it was being read (got %zu of %zu bytes); "
-                                "try again once ldconfig has finished",
-                           path, got, len);
-        got += (size_t)n;
-    }
-    return BF_OK;
+    const ldcache_mapping *m = ctx;
+    munmap(m->addr, m->len);
 }
 
 int ldcache_open(const char *path, arena *a, ldcache **out, bf_err *err)
@@ -50,10 +46,18 @@ int ldcache_open(const char *path, arena *a, ldcache **out, bf_err *err)
                 "offsets; this is not an ld.so.cache file",
                 path, (long long)st.st_size);
     else {
+        /* Mapped, as ld.so does: a lookup touches a few pages of it, not all. */
         size_t len = (size_t)st.st_size;
-        uint8_t *buf = arena_alloc(a, len);
-        if (ldcache_read_all(fd, buf, len, path, err) == BF_OK)
+        void *buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (buf == MAP_FAILED) {
+            err_set(err, "%s: cannot map: %s", path, strerror(errno));
+        } else {
+            ldcache_mapping *m = arena_alloc(a, sizeof *m);
+            m->addr = buf;
+            m->len = len;
+            arena_on_free(a, ldcache_unmap, m);
             rc = ldcache_parse(buf, len, path, a, out, err);
+        }
     }
     close(fd);
     return rc;

@@ -59,17 +59,25 @@ enum {
 ldso_obj *ldso_map_object(ldso_session *s, ldso_obj *loader, const char *name, int mode,
                           ldso_edge *edge, ldso_fail *fail);
 
-/* The first bytes of a candidate, as read to verify it (and reused by the parse). */
-enum { LDSO_HEAD_BYTES = 4096 };
-typedef struct ldso_head {
-    unsigned char bytes[LDSO_HEAD_BYTES];
-    size_t len;
-} ldso_head;
+/* What reading one candidate gave (ldso_cand_read). */
+typedef struct ldso_cand {
+    int open_errno;      /* open failed with this errno; nothing below is set */
+    elf_verdict verdict; /* open_verify's answer */
+    const char *why;     /* ELF_FATAL: glibc's message */
+    int why_errno;       /* ELF_FATAL: the errno glibc appends, or 0 */
+    struct stat st;      /* ELF_ACCEPT */
+    bool parsed;         /* ELF_ACCEPT: elf is valid; else parse_error says why */
+    const char *parse_error;
+    elf_info elf;        /* last: not cleared */
+} ldso_cand;
 
-/* Reads an accepted ELF file (fd, with its fstat st and first bytes) into a new object
- * appended to the namespace list. l_name must live as long as the session. */
-ldso_obj *ldso_obj_new(ldso_session *s, int kind, const char *l_name, int fd,
-                       const struct stat *st, const ldso_head *head, ldso_fail *fail);
+/* Opens path and reads it as the loader would, parsing an acceptable file with r into a. */
+void ldso_cand_read(elf_reader *r, arena *a, const host_info *h, const char *path,
+                    ldso_cand *c);
+
+/* A new object from an accepted, parsed candidate, appended to the namespace list. l_name must
+ * live as long as the session. */
+ldso_obj *ldso_obj_new(ldso_session *s, int kind, const char *l_name, const ldso_cand *c);
 
 /* Appends o to the namespace list and indexes its names. */
 void ldso_obj_append(ldso_session *s, ldso_obj *o);

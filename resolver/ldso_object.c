@@ -23,28 +23,15 @@ const char *ldso_path_origin(arena *a, const char *l_name)
     return arena_strndup(a, full, slash == full ? 1 : (size_t)(slash - full));
 }
 
-ldso_obj *ldso_obj_new(ldso_session *s, int kind, const char *l_name, int fd,
-                       const struct stat *st, const ldso_head *head, ldso_fail *fail)
+ldso_obj *ldso_obj_new(ldso_session *s, int kind, const char *l_name, const ldso_cand *c)
 {
-    if (st->st_size <= 0) {
-        *fail = (ldso_fail){l_name, "file too short", 0};
-        return NULL;
-    }
     ldso_obj *o = arena_alloc(s->a, sizeof *o);
-    bf_err err;
-    /* Version needs play no part in finding libraries. */
-    int rc = elf_parse_fd(s->reader, fd, (uint64_t)st->st_size, head->bytes, head->len,
-                          ELF_SKIP_VERNEED, l_name[0] ? l_name : "main program", s->a, &o->elf,
-                          &err);
-    if (rc != BF_OK) {
-        *fail = (ldso_fail){l_name, arena_strdup(s->a, err.msg), 0};
-        return NULL;
-    }
+    o->elf = c->elf;
     o->kind = kind;
     o->l_name = l_name;
     o->origin = kind == LDSO_OBJ_LIB ? ldso_path_origin(s->a, o->l_name) : NULL;
-    o->dev = st->st_dev;
-    o->ino = st->st_ino;
+    o->dev = c->st.st_dev;
+    o->ino = c->st.st_ino;
     o->has_file_id = true;
     ldso_obj_append(s, o);
     return o;

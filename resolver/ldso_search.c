@@ -21,63 +21,48 @@ typedef struct ldso_lookup {
     bool fatal;
     ldso_fail fail;
     /* The accepted candidate. */
-    int fd;
-    struct stat st;
-    ldso_head head;
+    const ldso_cand *cand;
     const char *realname;
     int step;
     const ldso_obj *owner;
+    ldso_cand own; /* last: a read of the session's own, not cleared per lookup */
 } ldso_lookup;
 
 enum { LDSO_DIR_UNKNOWN = 0, LDSO_DIR_EXISTS = 1, LDSO_DIR_MISSING = 2 };
 
-/* open_verify: returns an open fd for an acceptable candidate, -1 otherwise (lk->fatal set when
- * the file is bad in a way that stops the whole load). */
-static int ldso_probe(ldso_lookup *lk, const char *path, int step)
+/* open_verify: the candidate if it is acceptable, NULL otherwise (lk->fatal set when the file
+ * is bad in a way that stops the whole load). */
+static const ldso_cand *ldso_probe(ldso_lookup *lk, const char *path, int step)
 {
     ldso_session *s = lk->s;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
+    const ldso_cand *c = &lk->own;
+    ldso_cand_read(s->reader, s->a, s->host, path, &lk->own);
+    if (c->open_errno) {
+        int e = c->open_errno;
         s->errno_state = e;
         int outcome = e == ENOENT ? LDSO_TRY_MISSING
                       : e == EACCES ? LDSO_TRY_NOACCESS
                                     : LDSO_TRY_OPEN_ERROR;
         ldso_edge_try(s, lk->edge, path, step, outcome, e);
-        return -1;
+        return NULL;
     }
-    ssize_t n = pread(fd, lk->head.bytes, sizeof lk->head.bytes, 0);
-    lk->head.len = n > 0 ? (size_t)n : 0;
-    const char *why = NULL;
-    elf_verdict v;
-    if (n < 0) {
-        lk->fail = (ldso_fail){arena_strdup(s->a, path), "cannot read file data", errno};
-        v = ELF_FATAL;
-    } else {
-        v = elf_verify(lk->head.bytes, lk->head.len, &s->host->elf, &why);
-        if (v == ELF_FATAL)
-            lk->fail = (ldso_fail){arena_strdup(s->a, path), why, 0};
-    }
-    if (v == ELF_ACCEPT && fstat(fd, &lk->st) == 0) {
+    if (c->verdict == ELF_ACCEPT) {
         lk->realname = ldso_edge_try(s, lk->edge, path, step, LDSO_TRY_ACCEPTED, 0);
-        return fd;
+        return c;
     }
-    if (v == ELF_ACCEPT) {
-        v = ELF_FATAL;
-        lk->fail = (ldso_fail){arena_strdup(s->a, path), "cannot stat shared object", errno};
-    }
-    close(fd);
-    if (v == ELF_FATAL) {
+    if (c->verdict == ELF_FATAL) {
         lk->fatal = true;
-        ldso_edge_try(s, lk->edge, path, step, LDSO_TRY_FATAL, lk->fail.errnum);
-        return -1;
+        lk->fail = (ldso_fail){arena_strdup(s->a, path), c->why, c->why_errno};
+        ldso_edge_try(s, lk->edge, path, step, LDSO_TRY_FATAL, c->why_errno);
+        return NULL;
     }
-    if (v == ELF_SKIP_CLASS)
+    if (c->verdict == ELF_SKIP_CLASS)
         lk->other_class = true;
     s->errno_state = ENOENT; /* what open_verify leaves after skipping a file */
     ldso_edge_try(s, lk->edge, path, step,
-                  v == ELF_SKIP_CLASS ? LDSO_TRY_WRONG_CLASS : LDSO_TRY_WRONG_MACHINE, 0);
-    return -1;
+                  c->verdict == ELF_SKIP_CLASS ? LDSO_TRY_WRONG_CLASS : LDSO_TRY_WRONG_MACHINE,
+                  0);
+    return NULL;
 }
 
 /* Whether dir (ending in '/') can hold files; remembered as glibc remembers it per directory,
@@ -109,34 +94,31 @@ static bool ldso_open_path(ldso_lookup *lk, const struct ldso_dirlist *list, int
     for (size_t d = 0; d < list->ndirs; d++) {
         const char *dir = list->dirs[d];
         size_t dlen = strlen(dir);
-        for (size_t c = 0; c < s->ncapstr; c++) {
-            size_t clen = strlen(s->capstr[c]);
+        for (size_t k = 0; k < s->ncapstr; k++) {
+            size_t clen = strlen(s->capstr[k]);
             if (dlen + clen + nlen + 1 > sizeof buf)
                 continue; /* longer than any path the kernel would open */
             memcpy(buf, dir, dlen);
-            memcpy(buf + dlen, s->capstr[c], clen);
+            memcpy(buf + dlen, s->capstr[k], clen);
             buf[dlen + clen] = '\0';
             int status = ldso_dir_status(s, buf);
             if (status == LDSO_DIR_MISSING)
                 continue;
             memcpy(buf + dlen + clen, lk->name, nlen + 1);
-            int fd = ldso_probe(lk, buf, step);
+            const ldso_cand *c = ldso_probe(lk, buf, step);
             if (lk->fatal)
                 return false;
-            if (fd < 0 && status == LDSO_DIR_UNKNOWN) {
+            if (!c && status == LDSO_DIR_UNKNOWN) {
                 buf[dlen + clen] = '\0';
                 ldso_dir_learn(s, buf);
             }
-            if (fd >= 0 && (lk->mode & LDSO_M_SECURE) && s->opts.secure) {
+            if (c && (lk->mode & LDSO_M_SECURE) && s->opts.secure && !(c->st.st_mode & S_ISUID)) {
                 /* A secure-mode preload found by a search must be set-uid itself. */
-                if (!(lk->st.st_mode & S_ISUID)) {
-                    close(fd);
-                    fd = -1;
-                    lk->edge->tried[lk->edge->ntried - 1].outcome = LDSO_TRY_NOT_SETUID;
-                }
+                c = NULL;
+                lk->edge->tried[lk->edge->ntried - 1].outcome = LDSO_TRY_NOT_SETUID;
             }
-            if (fd >= 0) {
-                lk->fd = fd;
+            if (c) {
+                lk->cand = c;
                 lk->step = step;
                 lk->owner = owner;
                 return true;
@@ -195,11 +177,11 @@ static void ldso_search(ldso_lookup *lk, ldso_obj *loader)
         if (cached && nodeflib && ldso_in_system_dir(s, cached)) {
             ldso_edge_try(s, lk->edge, cached, LDSO_STEP_CACHE, LDSO_TRY_NODEFLIB, 0);
         } else if (cached) {
-            int fd = ldso_probe(lk, cached, LDSO_STEP_CACHE);
+            const ldso_cand *c = ldso_probe(lk, cached, LDSO_STEP_CACHE);
             if (lk->fatal)
                 return;
-            if (fd >= 0) {
-                lk->fd = fd;
+            if (c) {
+                lk->cand = c;
                 lk->step = LDSO_STEP_CACHE;
                 return;
             }
@@ -247,19 +229,17 @@ ldso_obj *ldso_map_object(ldso_session *s, ldso_obj *loader, const char *name, i
     /* The reason glibc appends to "cannot open shared object file" comes from the failed opens
      * of this search alone: none, none appended (scenarios nodeflib/error_*). */
     s->errno_state = 0;
-    /* Field by field: an initializer would also clear the head buffer, on every lookup. */
+    /* Field by field: an initializer would also clear the spare candidate every lookup. */
     ldso_lookup lk;
-    memset(&lk, 0, offsetof(ldso_lookup, head));
+    memset(&lk, 0, offsetof(ldso_lookup, own));
     lk.s = s;
     lk.edge = edge;
     lk.name = name;
     lk.mode = mode;
-    lk.fd = -1;
-    lk.head.len = 0;
     if (strchr(name, '/')) {
         const char *real = loader ? ldso_dst_expand(s, loader, name) : name;
         if (real) {
-            lk.fd = ldso_probe(&lk, real, LDSO_STEP_PATH);
+            lk.cand = ldso_probe(&lk, real, LDSO_STEP_PATH);
             lk.step = LDSO_STEP_PATH;
         }
     } else {
@@ -269,7 +249,7 @@ ldso_obj *ldso_map_object(ldso_session *s, ldso_obj *loader, const char *name, i
         *fail = lk.fail;
         return NULL;
     }
-    if (lk.fd < 0) {
+    if (!lk.cand) {
         *fail = lk.other_class
                     ? (ldso_fail){name, s->host->elf.elf_class == 2 ? "wrong ELF class: ELFCLASS32"
                                                                       : "wrong ELF class: ELFCLASS64",
@@ -279,18 +259,16 @@ ldso_obj *ldso_map_object(ldso_session *s, ldso_obj *loader, const char *name, i
     }
     edge->step = lk.step;
     edge->step_owner = lk.owner;
-    if ((o = ldso_same_file(s, &lk.st))) {
-        close(lk.fd);
+    if ((o = ldso_same_file(s, &lk.cand->st))) {
         ldso_add_name(s, o, name);
         edge->step = LDSO_STEP_IDENTITY;
         return o;
     }
-    o = ldso_obj_new(s, LDSO_OBJ_LIB, lk.realname, lk.fd, &lk.st, &lk.head, fail);
-    close(lk.fd);
-    if (!o) {
-        fail->objname = name;
+    if (!lk.cand->parsed) {
+        *fail = (ldso_fail){name, lk.cand->parse_error, 0};
         return NULL;
     }
+    o = ldso_obj_new(s, LDSO_OBJ_LIB, lk.realname, lk.cand);
     const char *refusal = NULL;
     if (o->elf.type != 3 /* ET_DYN */)
         refusal = "cannot dynamically load executable";

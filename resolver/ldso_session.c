@@ -43,35 +43,25 @@ int ldso_session_new(const ldso_opts *opts, arena *a, ldso_session **out, bf_err
 static ldso_obj *ldso_open_required(ldso_session *s, int kind, const char *path,
                                     const char *l_name, const char *what, bf_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err_set(err, "%s: cannot open %s: %s", path, what, strerror(errno));
+    ldso_cand c;
+    ldso_cand_read(s->reader, s->a, s->host, path, &c);
+    if (c.open_errno) {
+        err_set(err, "%s: cannot open %s: %s", path, what, strerror(c.open_errno));
         return NULL;
     }
-    ldso_head head;
-    ssize_t n = pread(fd, head.bytes, sizeof head.bytes, 0);
-    head.len = n > 0 ? (size_t)n : 0;
-    const char *why = n < 0 ? strerror(errno) : NULL;
-    elf_verdict v = n < 0 ? ELF_FATAL : elf_verify(head.bytes, head.len, &s->host->elf, &why);
-    if (v != ELF_ACCEPT) {
-        close(fd);
-        err_set(err, "%s: not an ELF %s this machine can load (%s)", path, what,
-                v == ELF_SKIP_CLASS     ? "wrong ELF class"
-                : v == ELF_SKIP_MACHINE ? "wrong machine"
-                                        : why);
+    if (c.verdict != ELF_ACCEPT) {
+        err_set(err, "%s: not an ELF %s this machine can load (%s%s%s)", path, what,
+                c.verdict == ELF_SKIP_CLASS     ? "wrong ELF class"
+                : c.verdict == ELF_SKIP_MACHINE ? "wrong machine"
+                                                : c.why,
+                c.why_errno ? ": " : "", c.why_errno ? strerror(c.why_errno) : "");
         return NULL;
     }
-    ldso_fail f;
-    struct stat st;
-    ldso_obj *o = NULL;
-    if (fstat(fd, &st) != 0)
-        f = (ldso_fail){path, "cannot stat", errno};
-    else
-        o = ldso_obj_new(s, kind, l_name, fd, &st, &head, &f);
-    close(fd);
-    if (!o)
-        err_set(err, "%s: %s", path, f.msg);
-    return o;
+    if (!c.parsed) {
+        err_set(err, "%s", c.parse_error);
+        return NULL;
+    }
+    return ldso_obj_new(s, kind, l_name, &c);
 }
 
 static void ldso_add_vdso(ldso_session *s)

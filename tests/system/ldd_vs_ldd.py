@@ -5,8 +5,9 @@ Files compared: every ELF executable in /usr/bin and every ELF shared object (ET
 /usr/lib/x86_64-linux-gnu and its subfolders, regular files and symlinks alike, each real file
 once (by real path); plus a few programs built here at test time for the outcomes this machine
 rarely or never shows (a missing library in the middle of the list, a file that is not an
-object, $ORIGIN reached through a symlink, a dependency that needs the main object back). For each one the set of paths the loader binds (ld.so's l_name, as ldd
-prints it) must be the same on both sides, and so must any failure.
+object, $ORIGIN reached through a symlink, a dependency that needs the main object back).
+For each one the set of paths the loader binds (ld.so's l_name, as ldd prints it) must be the
+same on both sides, and so must any failure.
 
 What ldd does that a real start would not, and how each is handled here:
 
@@ -19,9 +20,12 @@ What ldd does that a real start would not, and how each is handled here:
   ignored; any other stderr line is a failure of the comparison.
 * `ld.so --verify` refusing a file ("not a dynamic executable": not ELF, another machine, no
   dynamic section) is skipped and counted; bundlefs must refuse it too (exit 2).
-* ld.so drops itself from the list when nothing needs it; an object with no DT_NEEDED at all
-  (ld.so itself, a data-only library) is then printed as "statically linked". That is an
-  empty set of dependencies; bundlefs must report none either (or refuse it as static).
+* When the main object has no DT_NEEDED entry (ld.so itself, a library that needs nothing),
+  ld.so's trace prints "statically linked" instead of the list (elf/rtld.c), even for a
+  dynamic object. That is an empty set of dependencies; bundlefs must report none either (or
+  refuse the file as static). (A main object with DT_FILTER/DT_AUXILIARY but no DT_NEEDED
+  would hide its filtees behind that line; none exists here, and it would show as a
+  disagreement, not pass.)
 * On libc.so.6 or ld.so the main object is the C library or loader itself: requests for its
   SONAME bind to the main object (no second copy), which ldd never lists, and which bundlefs
   prints as `<exe>`; both are excluded from the sets.
@@ -235,14 +239,16 @@ def verdict(path, lr, bundlefs, cwd, timeout):
         lines = [msg, f"  ldd: exit {lr['rc']}, {lr['kind']}"]
         for kind, what in lr["entries"]:
             lines.append(f"    {what} => not found" if kind == "missing" else f"    {what}")
-        lines.append(f"  bundlefs: exit {br['rc']}" + (f", stderr: {br['err']}" if br["err"] else ""))
+        stderr = f", stderr: {br['err']}" if br["err"] else ""
+        lines.append(f"  bundlefs: exit {br['rc']}{stderr}")
         for p in sorted(br["paths"]):
             lines.append(f"    {p}")
         if br["fatal"]:
             lines.append(f"    fatal ERROR: {br['fatal']}")
         if expected is not None:
             only_l, only_b = sorted(expected - br["paths"]), sorted(br["paths"] - expected)
-            lines += [f"  only ldd: {p}" for p in only_l] + [f"  only bundlefs: {p}" for p in only_b]
+            lines += [f"  only ldd: {p}" for p in only_l]
+            lines += [f"  only bundlefs: {p}" for p in only_b]
         return "diff", "\n".join(lines)
 
     if br["rc"] is None:

@@ -40,7 +40,10 @@ bundlefs=$(realpath "$bundlefs")
 
 cv2=${CV2:-$(find /usr/lib/python3/dist-packages -name 'cv2*.so' \( -type f -o -type l \) \
                2>/dev/null | sort | head -n1)}
-[ -n "$cv2" ] || { echo "ldd.sh: no cv2*.so found (install python3-opencv or set CV2)" >&2; exit 2; }
+if [ -z "$cv2" ]; then
+  echo "ldd.sh: no cv2*.so found (install python3-opencv or set CV2)" >&2
+  exit 2
+fi
 cv2=$(realpath "$cv2")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-ldd.XXXXXX")
@@ -86,15 +89,16 @@ printf '%s\n' "${names[@]}" | paste - "$work/a.tsv" "$work/b.tsv" | awk -F'\t' -
   NR == 1 { a0 = $2; ac0 = $6; b0 = $7; bc0 = $11 }
   { rows[NR] = $0 }
   END {
-    printf "\n%-12s | %-49s | %s\n", "", "(a) cv2 module: one run, median of " runs,
+    printf "\n%-12s | %-53s | %s\n", "", "(a) cv2 module: one run, median of " runs,
            "(b) " nbin " files in /usr/bin: total, median of " reps
-    printf "%-12s | %8s %16s %6s %7s %6s | %7s %14s %6s %7s %6s\n", "tool", "wall ms",
+    printf "%-12s | %8s %18s %7s %7s %7s | %7s %16s %7s %7s %7s\n", "tool", "wall ms",
            "min..max", "ratio", "cpu ms", "ratio", "wall s", "min..max", "ratio", "cpu s", "ratio"
+    row = "%-12s | %8.2f %8.2f..%-8.2f %6.2fx %7.2f %6.2fx | " \
+          "%7.2f %7.2f..%-7.2f %6.2fx %7.2f %6.2fx\n"
     for (i = 1; i <= NR; i++) {
       split(rows[i], f, "\t")
-      printf "%-12s | %8.2f %7.2f..%-7.2f %5.2fx %7.2f %5.2fx | %7.2f %6.2f..%-6.2f %5.2fx %7.2f %5.2fx\n",
-             f[1], f[2] * 1000, f[3] * 1000, f[4] * 1000, f[2] / a0, f[6] * 1000, f[6] / ac0,
-             f[7], f[8], f[9], f[7] / b0, f[11], f[11] / bc0
+      printf row, f[1], f[2] * 1000, f[3] * 1000, f[4] * 1000, f[2] / a0, f[6] * 1000,
+             f[6] / ac0, f[7], f[8], f[9], f[7] / b0, f[11], f[11] / bc0
     }
     print "wall: median wall time; cpu: mean user + system time of the process tree;"
     print "ratio: the tool'"'"'s time divided by bundlefs'"'"'s (above 1: bundlefs is faster)"

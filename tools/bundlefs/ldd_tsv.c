@@ -27,12 +27,13 @@ void ldd_print_tsv(FILE *out, const ldso_session *s)
         if (fatal && !e->result && i == n - 1 && e->kind != LDSO_EDGE_DLOPEN &&
             e->kind != LDSO_EDGE_AUXILIARY)
             break;
-        fprintf(out, "%s\t%s%s\t", ldd_requester_label(e),
-                e->kind == LDSO_EDGE_DLOPEN ? "dlopen:" : "", e->name);
-        if (e->result)
-            fprintf(out, "%s\n", ldd_object_label(e->result));
-        else
-            fprintf(out, "ERROR: %s\n", e->error ? e->error : "?");
+        /* fputs, not fprintf: thousands of lines, and formatting was a third of the run. */
+        fputs(ldd_requester_label(e), out);
+        fputs(e->kind == LDSO_EDGE_DLOPEN ? "\tdlopen:" : "\t", out);
+        fputs(e->name, out);
+        fputs(e->result ? "\t" : "\tERROR: ", out);
+        fputs(e->result ? ldd_object_label(e->result) : e->error ? e->error : "?", out);
+        fputc('\n', out);
     }
     if (fatal)
         fprintf(out, "-\t-\tERROR: %s\n", fatal);

@@ -26,6 +26,8 @@ root=$(cd "$here/../.." && pwd)
 runs=${RUNS:-30}
 reps=${REPS:-3}
 
+. "$root/tools/deps.sh"
+bundlefs_install_deps python3-opencv hyperfine python3-pyelftools
 for tool in libtree lddtree ldd python3; do
   command -v "$tool" >/dev/null || { echo "ldd.sh: $tool is not installed" >&2; exit 2; }
 done

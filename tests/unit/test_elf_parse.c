@@ -32,26 +32,17 @@ typedef struct fixtures {
  *   app        a PIE executable with PT_INTERP */
 static fixtures build_fixtures(const toolchain *tc)
 {
-    fixtures f = {test_tmpdir(), tc};
+    fixtures f = {test_tmpdir("elf"), tc};
     const char *d = f.dir, *cc = tc->cc;
-    FILE *src = NULL;
-    char path[512];
-#define WRITE(name, text)                                                                          \
-    do {                                                                                           \
-        snprintf(path, sizeof path, "%s/%s", d, name);                                             \
-        assert_non_null(src = fopen(path, "w"));                                                   \
-        fputs(text, src);                                                                          \
-        fclose(src);                                                                               \
-    } while (0)
-    WRITE("v.c", "int v1(void) { return 1; }\nint v2(void) { return 2; }\n");
-    WRITE("v.map", "VERS_1.0 { global: v1; local: *; };\nVERS_2.0 { global: v2; } VERS_1.0;\n");
-    WRITE("a.c", "int a(void) { return 3; }\n");
-    WRITE("b.c", "int b(void) { return 4; }\n");
-    WRITE("deps.c", "int v1(void); int v2(void); int a(void); int b(void);\n"
-                    "int deps(void) { return v1() + v2() + a() + b(); }\n");
-    WRITE("app.c", "int deps(void);\nint main(void) { return deps(); }\n"
-                   "void _start(void) { main(); }\n");
-#undef WRITE
+    test_write_text(d, "v.c", "int v1(void) { return 1; }\nint v2(void) { return 2; }\n");
+    test_write_text(d, "v.map",
+                    "VERS_1.0 { global: v1; local: *; };\nVERS_2.0 { global: v2; } VERS_1.0;\n");
+    test_write_text(d, "a.c", "int a(void) { return 3; }\n");
+    test_write_text(d, "b.c", "int b(void) { return 4; }\n");
+    test_write_text(d, "deps.c", "int v1(void); int v2(void); int a(void); int b(void);\n"
+                                 "int deps(void) { return v1() + v2() + a() + b(); }\n");
+    test_write_text(d, "app.c", "int deps(void);\nint main(void) { return deps(); }\n"
+                                "void _start(void) { main(); }\n");
     test_run("cd '%s' && %s -shared -Wl,-soname,libv.so.1 -Wl,--version-script=v.map v.c -o libv.so"
              " && ln -s libv.so libv.so.1"
              " && %s -shared a.c -o liba.so -Wl,-soname,liba.so"
@@ -183,7 +174,7 @@ static void test_cross_fixtures(void **state)
 /* Files without PT_DYNAMIC: a static executable and a relocatable object. */
 static void test_no_dynamic(void **state)
 {
-    char *d = test_tmpdir();
+    char *d = test_tmpdir("elf");
     test_run("cd '%s' && printf 'int main(void){return 0;}\\n' > s.c && gcc -static s.c -o s"
              " && gcc -c s.c -o s.o",
              d);

@@ -3,12 +3,6 @@
  * /usr/lib/x86_64-linux-gnu, with and without the head bytes handed in, in one reader used
  * for all of them (so stale bytes of an earlier file would show), and for every truncation of
  * a small real library. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +13,7 @@
 #include <unistd.h>
 
 #include "bundlefs/elf.h"
+#include "test_util.h"
 
 static void same_str(const char *x, const char *y)
 {
@@ -118,30 +113,19 @@ static void test_reader_matches_memory_parse(void **state)
 static void test_reader_truncations(void **state)
 {
     (void)state;
-    const char *src = "/usr/lib/x86_64-linux-gnu/libz.so.1";
-    int in = open(src, O_RDONLY);
-    assert_true(in >= 0);
-    struct stat st;
-    assert_int_equal(fstat(in, &st), 0);
-    uint8_t *bytes = malloc((size_t)st.st_size);
-    assert_int_equal(pread(in, bytes, (size_t)st.st_size, 0), st.st_size);
-    close(in);
-    char dir[] = "/tmp/bundlefs-reader-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    size_t size;
+    uint8_t *bytes = test_read_file("/usr/lib/x86_64-linux-gnu/libz.so.1", &size);
+    char *dir = test_tmpdir("reader");
     char path[256];
     snprintf(path, sizeof path, "%s/cut.so", dir);
     arena *a = arena_new();
     elf_reader *r = elf_reader_new(a);
     /* Every cut near the places a parse reads, and a stride through the rest. */
-    for (off_t len = 1; len < st.st_size; len += len < 8192 ? 1 : 509) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, bytes, (size_t)len), len);
-        close(fd);
-        compare_file(r, a, path, (size_t)len % 2 ? 4096 : 0, 0);
+    for (size_t len = 1; len < size; len += len < 8192 ? 1 : 509) {
+        test_write_file(path, bytes, len);
+        compare_file(r, a, path, len % 2 ? 4096 : 0, 0);
     }
-    unlink(path);
-    rmdir(dir);
+    test_rmdir(dir);
     free(bytes);
     arena_free(a);
 }

@@ -65,32 +65,25 @@ static const vcase cases[] = {
 
 static const elf_host host64 = {.elf_class = 2, .data = 1, .machine = EM_X86_64_};
 
-static void write_text(const char *d, const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", d, name);
-    test_write_file(path, text, strlen(text));
-}
-
 /* The bases every case starts from, and the probe that asks the real loader. */
 static void build_bases(const char *d)
 {
-    write_text(d, "foo.c", "int foo(void) { return 42; }\n");
-    write_text(d, "script.so", "/* GNU ld script: text, not ELF, so a fatal candidate */\n"
-                               "INPUT(libfoo.so.1 AS_NEEDED(libbar.so.1))\n");
+    test_write_text(d, "foo.c", "int foo(void) { return 42; }\n");
+    test_write_text(d, "script.so", "/* GNU ld script: text, not ELF, so a fatal candidate */\n"
+                                    "INPUT(libfoo.so.1 AS_NEEDED(libbar.so.1))\n");
     /* An NT_GNU_ABI_TAG note asking for Linux 99.0.0 (glibc before 2.36 skipped such files). */
-    write_text(d, "tag.s", "\t.section .note.ABI-tag,\"a\",@note\n\t.p2align 2\n"
-                           "\t.long 4, 16, 1\n\t.asciz \"GNU\"\n\t.long 0, 99, 0, 0\n"
-                           "\t.section .note.GNU-stack,\"\",@progbits\n");
-    write_text(d, "probe.c",
-               "#include <dlfcn.h>\n#include <stdio.h>\n"
-               "int main(int argc, char **argv) {\n"
-               "    for (int i = 1; i < argc; i++) {\n"
-               "        void *h = dlopen(argv[i], RTLD_NOW | RTLD_LOCAL);\n"
-               "        printf(\"%s\\n\", h ? \"OK\" : dlerror());\n"
-               "    }\n"
-               "    return 0;\n"
-               "}\n");
+    test_write_text(d, "tag.s", "\t.section .note.ABI-tag,\"a\",@note\n\t.p2align 2\n"
+                                "\t.long 4, 16, 1\n\t.asciz \"GNU\"\n\t.long 0, 99, 0, 0\n"
+                                "\t.section .note.GNU-stack,\"\",@progbits\n");
+    test_write_text(d, "probe.c",
+                    "#include <dlfcn.h>\n#include <stdio.h>\n"
+                    "int main(int argc, char **argv) {\n"
+                    "    for (int i = 1; i < argc; i++) {\n"
+                    "        void *h = dlopen(argv[i], RTLD_NOW | RTLD_LOCAL);\n"
+                    "        printf(\"%s\\n\", h ? \"OK\" : dlerror());\n"
+                    "    }\n"
+                    "    return 0;\n"
+                    "}\n");
     test_run("cd '%s' && gcc -shared -fPIC foo.c -o lib.so && gcc -c foo.c -o obj.so"
              " && gcc -m32 -shared -fPIC -nostdlib foo.c -o lib32.so"
              " && gcc -shared -fPIC foo.c tag.s -o abitag.so"
@@ -123,13 +116,13 @@ static void check_loader_line(const char *path, const char *line, elf_verdict v,
             fail_msg("%s: elf_verify accepts it but dlopen says: %s", path, line);
         return;
     }
-    tbuf want = {0};
+    test_buf want = {0};
     const char *loader_says = why;
     if (v == ELF_SKIP_CLASS)
         loader_says = "wrong ELF class: ELFCLASS32";
     else if (v == ELF_SKIP_MACHINE)
         loader_says = "cannot open shared object file: No such file or directory";
-    tbuf_printf(&want, "%s: %s", path, loader_says);
+    test_buf_printf(&want, "%s: %s", path, loader_says);
     if (strncmp(line, want.s, want.n) != 0)
         fail_msg("%s: elf_verify says \"%s\" (verdict %d) but dlopen says: %s", path,
                  why ? why : "", v, line);
@@ -138,11 +131,11 @@ static void check_loader_line(const char *path, const char *line, elf_verdict v,
 
 static void test_verify_against_loader(void **state)
 {
-    char *d = test_tmpdir();
+    char *d = test_tmpdir("elf");
     build_bases(d);
     size_t n = sizeof cases / sizeof *cases;
-    tbuf cmd = {0};
-    tbuf_printf(&cmd, "'%s/probe'", d);
+    test_buf cmd = {0};
+    test_buf_printf(&cmd, "'%s/probe'", d);
     char paths[sizeof cases / sizeof *cases][512];
     for (size_t i = 0; i < n; i++) {
         size_t len;
@@ -159,7 +152,7 @@ static void test_verify_against_loader(void **state)
             assert_int_equal(elf_verify(buf, 832, &host64, &why832), v);
         }
         free(buf);
-        tbuf_printf(&cmd, " '%s'", paths[i]);
+        test_buf_printf(&cmd, " '%s'", paths[i]);
     }
     char *out = test_capture("%s", cmd.s);
     assert_non_null(out);
@@ -176,7 +169,7 @@ static void test_verify_against_loader(void **state)
 /* Other hosts: a 32-bit little-endian and a 64-bit big-endian loader. */
 static void test_verify_other_hosts(void **state)
 {
-    char *d = test_tmpdir();
+    char *d = test_tmpdir("elf");
     build_bases(d);
     char path[512];
     size_t len32, len64;

@@ -1,17 +1,12 @@
 /* host_detect against the real ld.so of this machine (its --list-diagnostics, --help and the
  * search path LD_DEBUG prints), plus host_from_cpuid on CPUs described by hand. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include "bundlefs/host.h"
+#include "test_util.h"
 
 #define LDSO "/lib64/ld-linux-x86-64.so.2"
 
@@ -29,31 +24,6 @@ static int teardown(void **state)
 {
     arena_free(ta);
     return 0;
-}
-
-/* Runs a shell command and returns its stdout (arena memory). */
-static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = '\0';
-    pclose(p);
-    char *out = arena_strdup(ta, buf);
-    free(buf);
-    return out;
 }
 
 /* The value of "key=value" in ld.so --list-diagnostics output, without quotes, or NULL. */
@@ -79,7 +49,7 @@ static void test_identity_and_system_dirs(void **state)
     assert_int_equal(host.elf.machine, 62);    /* EM_X86_64 */
     assert_int_equal(host.cache_flags, 0x0303);
 
-    char *d = run(LDSO " --list-diagnostics");
+    char *d = test_output(ta, LDSO " --list-diagnostics");
     assert_string_equal(host.lib, diag(d, "dl_dst_lib"));
     size_t n = 0;
     for (;; n++) {
@@ -96,7 +66,7 @@ static void test_identity_and_system_dirs(void **state)
 
 static void test_cpu_facts_match_ldso_diagnostics(void **state)
 {
-    char *d = run(LDSO " --list-diagnostics");
+    char *d = test_output(ta, LDSO " --list-diagnostics");
     const char *platform = diag(d, "dl_platform");
     assert_non_null(platform);
     if (!strcmp(platform, "0x0"))
@@ -129,7 +99,7 @@ static void test_cpu_facts_match_ldso_diagnostics(void **state)
 /* "Subdirectories of glibc-hwcaps directories" and the legacy list of ld.so --help. */
 static void test_matches_ldso_help(void **state)
 {
-    char *help = run(LDSO " --help");
+    char *help = test_output(ta, LDSO " --help");
     const char *sec = strstr(help, "Subdirectories of glibc-hwcaps directories, in priority order:\n");
     assert_non_null(sec);
     sec = strchr(sec, '\n') + 1;
@@ -175,15 +145,14 @@ static void test_matches_ldso_help(void **state)
  * subdirectories, the legacy ones (duplicates included), then the directory itself. */
 static void test_matches_ld_debug_search_path(void **state)
 {
-    char tmp[] = "/tmp/bf-host-XXXXXX";
-    assert_non_null(mkdtemp(tmp));
+    char *tmp = test_tmpdir("host");
     char dir[128];
     snprintf(dir, sizeof dir, "/nonexist-%ld-%d", (long)getpid(), rand());
-    char *out = run("cd %s && printf 'int main(void){return 0;}\\n' > p.c && "
-                    "cc -o p p.c -Wl,--enable-new-dtags,-rpath,%s 2>&1 && "
-                    "LD_DEBUG=libs ./p 2>&1",
-                    tmp, dir);
-    run("rm -rf %s", tmp);
+    char *out = test_output(ta, "cd %s && printf 'int main(void){return 0;}\\n' > p.c && "
+                            "cc -o p p.c -Wl,--enable-new-dtags,-rpath,%s 2>&1 && "
+                            "LD_DEBUG=libs ./p 2>&1",
+                            tmp, dir);
+    test_rmdir(tmp);
     char needle[160];
     snprintf(needle, sizeof needle, "search path=%s/", dir);
     const char *line = strstr(out, needle);
@@ -237,6 +206,15 @@ static host_cpuid cpu_with(const char vendor[13], uint32_t ecx1, uint32_t ebx7, 
     return c;
 }
 
+/* What host_from_cpuid makes of a hand-made CPU under an x86_64 kernel. */
+static host_info cpu_host(const char vendor[13], uint32_t ecx1, uint32_t ebx7, uint64_t xcr0)
+{
+    host_cpuid c = cpu_with(vendor, ecx1, ebx7, xcr0);
+    host_info h;
+    host_from_cpuid(&h, &c, "x86_64", ta);
+    return h;
+}
+
 static void assert_list(const char **got, size_t n, const char *const *want, size_t wn)
 {
     assert_int_equal(n, wn);
@@ -246,9 +224,7 @@ static void assert_list(const char **got, size_t n, const char *const *want, siz
 
 static void test_intel_avx512_cpu(void **state)
 {
-    host_cpuid c = cpu_with("GenuineIntel", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_V4, 0xe7);
-    host_info h;
-    host_from_cpuid(&h, &c, "x86_64", ta);
+    host_info h = cpu_host("GenuineIntel", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_V4, 0xe7);
     assert_string_equal(h.platform, "haswell");
     assert_int_equal(h.isa_levels, 0xf);
     static const char *const hw[] = {"x86-64-v4", "x86-64-v3", "x86-64-v2"};
@@ -268,9 +244,7 @@ static void test_intel_avx512_cpu(void **state)
 /* AVX512 in cpuid but the OS does not save ZMM state: no v4, no avx512_1. */
 static void test_avx512_without_os_support(void **state)
 {
-    host_cpuid c = cpu_with("GenuineIntel", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_V4, 0x7);
-    host_info h;
-    host_from_cpuid(&h, &c, "x86_64", ta);
+    host_info h = cpu_host("GenuineIntel", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_V4, 0x7);
     static const char *const hw[] = {"x86-64-v3", "x86-64-v2"};
     assert_list(h.hwcaps, h.nhwcaps, hw, 2);
     assert_int_equal(h.isa_levels, 0x7);
@@ -283,9 +257,7 @@ static void test_avx512_without_os_support(void **state)
 /* Without OSXSAVE nothing needing XCR0 is usable: v2 at most, and no haswell platform. */
 static void test_no_osxsave(void **state)
 {
-    host_cpuid c = cpu_with("GenuineIntel", ECX1_V2 | ECX1_V3, EBX7_V3 | EBX7_V4, 0);
-    host_info h;
-    host_from_cpuid(&h, &c, "x86_64", ta);
+    host_info h = cpu_host("GenuineIntel", ECX1_V2 | ECX1_V3, EBX7_V3 | EBX7_V4, 0);
     static const char *const hw[] = {"x86-64-v2"};
     assert_list(h.hwcaps, h.nhwcaps, hw, 1);
     assert_int_equal(h.isa_levels, 0x3);
@@ -295,9 +267,7 @@ static void test_no_osxsave(void **state)
 
 static void test_xeon_phi(void **state)
 {
-    host_cpuid c = cpu_with("GenuineIntel", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_PHI, 0xe7);
-    host_info h;
-    host_from_cpuid(&h, &c, "x86_64", ta);
+    host_info h = cpu_host("GenuineIntel", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_PHI, 0xe7);
     assert_string_equal(h.platform, "xeon_phi");
     assert_int_equal(h.legacy_hwcap, 0x2 | UINT64_C(1) << 51);
     assert_int_equal(h.isa_levels, 0x7); /* no BW/DQ/VL: not v4 */
@@ -340,9 +310,7 @@ static void test_zhaoxin_avx_quirk(void **state)
 /* An unknown vendor: glibc does not read cpuid leaf 1, so no ISA level at all. */
 static void test_unknown_vendor(void **state)
 {
-    host_cpuid c = cpu_with("SomeNewVendr", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_V4, 0xe7);
-    host_info h;
-    host_from_cpuid(&h, &c, "x86_64", ta);
+    host_info h = cpu_host("SomeNewVendr", ECX1_V2 | ECX1_V3 | ECX1_OSXSAVE, EBX7_V3 | EBX7_V4, 0xe7);
     assert_int_equal(h.isa_levels, 0);
     assert_int_equal(h.nhwcaps, 0);
     assert_int_equal(h.nlegacy_subdirs, 7);

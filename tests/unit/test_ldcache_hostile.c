@@ -1,22 +1,17 @@
 /* Damaged caches: caches written by this machine's ldconfig, then truncated or with counts and
  * offsets overwritten. Every damage must give BF_FAIL with a message naming the file and the
  * problem; nothing may crash or read outside the buffer (run under ASan to see the latter). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include "bundlefs/host.h"
 #include "bundlefs/ldcache.h"
+#include "test_util.h"
 
-static char tmp[] = "/tmp/bf-ldcache-hostile-XXXXXX";
+static char *tmp;
 static host_info host;
 static arena *host_arena;
 
@@ -27,42 +22,6 @@ typedef struct blob {
 
 static blob cache_new, cache_old, cache_compat;
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
-
-static blob slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    blob b = {0};
-    fseek(f, 0, SEEK_END);
-    b.n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b.p = malloc(b.n);
-    assert_int_equal(fread(b.p, 1, b.n, f), b.n);
-    fclose(f);
-    return b;
-}
-
-/* How to act as root for ldconfig -r (it chroots): directly, in a user namespace, or not. */
-static const char *root_prefix(void)
-{
-    if (geteuid() == 0)
-        return "";
-    if (system("unshare -r true >/dev/null 2>&1") == 0)
-        return "unshare -r ";
-    return NULL;
-}
-
 /* A cache of the fixture alone (ldconfig -r, a few hundred bytes) when chroot is possible,
  * else one that also holds the system directories (tens of KiB). */
 static blob build(const char *format, const char *as_root)
@@ -70,27 +29,29 @@ static blob build(const char *format, const char *as_root)
     char path[256];
     snprintf(path, sizeof path, "%s/%s.cache", tmp, format);
     if (as_root)
-        sh("%sldconfig -X -i -c %s -r %s/root 2>/dev/null && cp %s/root/etc/ld.so.cache %s",
-           as_root, format, tmp, tmp, path);
+        test_run("%sldconfig -X -i -c %s -r %s/root 2>/dev/null && cp %s/root/etc/ld.so.cache %s",
+                 as_root, format, tmp, tmp, path);
     else
-        sh("ldconfig -X -i -c %s -C %s -f %s/ld.so.conf", format, path, tmp);
-    return slurp(path);
+        test_run("ldconfig -X -i -c %s -C %s -f %s/ld.so.conf", format, path, tmp);
+    blob b;
+    b.p = test_read_file(path, &b.n);
+    return b;
 }
 
 static int setup(void **state)
 {
     host_arena = arena_new();
     host_detect(&host, host_arena);
-    if (!mkdtemp(tmp))
-        return -1;
+    tmp = test_tmpdir("ldcache-hostile");
     /* A glibc-hwcaps subdirectory makes ldconfig write the tag-1 extension section. */
-    sh("mkdir -p %s/root/etc %s/root/d/glibc-hwcaps/x86-64-v2 && cd %s && "
-       "printf 'int f(void){return 0;}\\n' > a.c && "
-       "for n in bfh bfa bfb; do cc -shared -fPIC -o root/d/lib$n.so.1 -Wl,-soname,lib$n.so.1 a.c "
-       "|| exit 1; done && cp root/d/libbfh.so.1 root/d/glibc-hwcaps/x86-64-v2/ && "
-       "echo /d > root/etc/ld.so.conf && echo %s/root/d > ld.so.conf",
-       tmp, tmp, tmp, tmp);
-    const char *as_root = root_prefix();
+    test_run("mkdir -p %s/root/etc %s/root/d/glibc-hwcaps/x86-64-v2 && cd %s && "
+             "printf 'int f(void){return 0;}\\n' > a.c && "
+             "for n in bfh bfa bfb; do "
+             "cc -shared -fPIC -o root/d/lib$n.so.1 -Wl,-soname,lib$n.so.1 a.c || exit 1; done && "
+             "cp root/d/libbfh.so.1 root/d/glibc-hwcaps/x86-64-v2/ && "
+             "echo /d > root/etc/ld.so.conf && echo %s/root/d > ld.so.conf",
+             tmp, tmp, tmp, tmp);
+    const char *as_root = test_root_prefix();
     if (!as_root)
         print_message("no chroot (not root, no user namespaces): using caches with the system "
                       "directories, truncation tests take longer\n");
@@ -102,7 +63,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    sh("rm -rf %s", tmp);
+    test_rmdir(tmp);
     free(cache_new.p);
     free(cache_old.p);
     free(cache_compat.p);
@@ -319,7 +280,7 @@ static void test_not_a_cache(void **state)
     assert_int_equal(ldcache_open(tmp, a, &c, &err), BF_FAIL); /* a directory */
     assert_non_null(strstr(err.msg, tmp));
     snprintf(path, sizeof path, "%s/empty.cache", tmp);
-    fclose(fopen(path, "w"));
+    test_write_file(path, "", 0);
     assert_int_equal(ldcache_open(path, a, &c, &err), BF_FAIL);
     assert_non_null(strstr(err.msg, "empty"));
     snprintf(path, sizeof path, "%s/new.cache", tmp);

@@ -1,61 +1,20 @@
 /* ldcache against the real tools: caches written by this machine's ldconfig (new, old and
  * compat formats) over libraries compiled here, /etc/ld.so.cache, and the answers of the real
  * ld.so (LD_DEBUG=libs shows "trying file=" right after "search cache=" for a dlopen). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include "bundlefs/host.h"
 #include "bundlefs/ldcache.h"
+#include "test_util.h"
 
 static arena *ta;
 static host_info host;
-static char tmp[] = "/tmp/bf-ldcache-XXXXXX";
+static char *tmp;
 
 /* ---- helpers ---- */
-
-static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = '\0';
-    pclose(p);
-    char *out = arena_strdup(ta, buf);
-    free(buf);
-    return out;
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
 
 /* One line of `ldconfig -p`: "\tKEY (DESC) => VALUE". */
 typedef struct pline {
@@ -123,7 +82,7 @@ static const char *expected(const pline *v, size_t n, const char *key, const hos
 static void check_every_key(const ldcache *c, const char *cache_path)
 {
     size_t n, announced;
-    pline *v = parse_p(run("ldconfig -p -C %s", cache_path), &n, &announced);
+    pline *v = parse_p(test_output(ta, "ldconfig -p -C %s", cache_path), &n, &announced);
     assert_true(n > 0);
     assert_int_equal(n, announced);
     assert_int_equal(ldcache_count(c), n);
@@ -150,21 +109,17 @@ static const ldcache *open_cache(const char *path)
  * search (cache included) but loads nothing. */
 static void build_probe(const char *out)
 {
-    const char *src = arena_printf(ta, "%s/probe.c", tmp);
-    FILE *f = fopen(src, "w");
-    assert_non_null(f);
-    fputs("#include <dlfcn.h>\n#include <stdio.h>\n#include <string.h>\n"
-          "int main(void) {\n"
-          "    char l[4096];\n"
-          "    while (fgets(l, sizeof l, stdin)) {\n"
-          "        l[strcspn(l, \"\\n\")] = 0;\n"
-          "        dlopen(l, RTLD_LAZY | RTLD_NOLOAD);\n"
-          "    }\n"
-          "    return 0;\n"
-          "}\n",
-          f);
-    fclose(f);
-    sh("cc -o %s %s", out, src);
+    test_write_text(tmp, "probe.c",
+                    "#include <dlfcn.h>\n#include <stdio.h>\n#include <string.h>\n"
+                    "int main(void) {\n"
+                    "    char l[4096];\n"
+                    "    while (fgets(l, sizeof l, stdin)) {\n"
+                    "        l[strcspn(l, \"\\n\")] = 0;\n"
+                    "        dlopen(l, RTLD_LAZY | RTLD_NOLOAD);\n"
+                    "    }\n"
+                    "    return 0;\n"
+                    "}\n");
+    test_run("cc -o %s %s/probe.c", out, tmp);
 }
 
 typedef struct answer {
@@ -241,26 +196,25 @@ static const char *const probe_names[] = {
 /* Compiles the fixture libraries under root. */
 static void make_fixture(const char *root)
 {
-    sh("mkdir -p %s && printf 'int bf_fixture(void) { return 1; }\\n' > %s/lib.c", root, tmp);
+    test_run("mkdir -p %s && printf 'int bf_fixture(void) { return 1; }\\n' > %s/lib.c", root, tmp);
     for (size_t i = 0; i < sizeof fixture / sizeof *fixture; i++)
-        sh("mkdir -p $(dirname %s/%s) && cc -shared -fPIC -o %s/%s -Wl,-soname,%s %s/lib.c", root,
-           fixture[i].path, root, fixture[i].path, fixture[i].soname, tmp);
+        test_run("mkdir -p $(dirname %s/%s) && cc -shared -fPIC -o %s/%s -Wl,-soname,%s %s/lib.c",
+                 root, fixture[i].path, root, fixture[i].path, fixture[i].soname, tmp);
 }
 
 static int setup(void **state)
 {
     ta = arena_new();
     host_detect(&host, ta);
-    if (!mkdtemp(tmp))
-        return -1;
+    tmp = test_tmpdir("ldcache");
     make_fixture(arena_printf(ta, "%s/fx", tmp));
-    sh("printf '%%s\\n' %s/fx/d1 %s/fx/d2 > %s/ld.so.conf", tmp, tmp, tmp);
+    test_run("printf '%%s\\n' %s/fx/d1 %s/fx/d2 > %s/ld.so.conf", tmp, tmp, tmp);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    sh("rm -rf %s", tmp);
+    test_rmdir(tmp);
     arena_free(ta);
     return 0;
 }
@@ -277,7 +231,7 @@ static const char *best_level(void)
 static const ldcache *build_cache(const char *format)
 {
     const char *path = arena_printf(ta, "%s/%s.cache", tmp, format);
-    sh("ldconfig -X -i -c %s -C %s -f %s/ld.so.conf", format, path, tmp);
+    test_run("ldconfig -X -i -c %s -C %s -f %s/ld.so.conf", format, path, tmp);
     return open_cache(path);
 }
 
@@ -345,7 +299,7 @@ static void test_etc_ld_so_cache_against_loader(void **state)
 {
     const ldcache *c = open_cache("/etc/ld.so.cache");
     size_t n, announced;
-    pline *v = parse_p(run("ldconfig -p"), &n, &announced);
+    pline *v = parse_p(test_output(ta, "ldconfig -p"), &n, &announced);
     const char *names = arena_printf(ta, "%s/names", tmp);
     FILE *f = fopen(names, "w");
     assert_non_null(f);
@@ -356,37 +310,28 @@ static void test_etc_ld_so_cache_against_loader(void **state)
     const char *probe = arena_printf(ta, "%s/probe", tmp);
     build_probe(probe);
     size_t na;
-    answer *a = parse_ld_debug(run("LD_DEBUG=libs %s < %s 2>&1", probe, names), probe, &na);
+    answer *a =
+        parse_ld_debug(test_output(ta, "LD_DEBUG=libs %s < %s 2>&1", probe, names), probe, &na);
     assert_true(na > n / 2); /* names already loaded (libc.so.6) are not searched */
     compare_with_loader(c, a, na);
-}
-
-/* How to act as root for chroot: directly, through a user namespace, or not at all. */
-static const char *root_prefix(void)
-{
-    if (geteuid() == 0)
-        return "";
-    if (system("unshare -r true >/dev/null 2>&1") == 0)
-        return "unshare -r ";
-    return NULL;
 }
 
 /* The real ld.so reading caches written by ldconfig in every format, inside a chroot that has
  * the fixture libraries, ld.so and libc. */
 static void test_loader_in_chroot(void **state)
 {
-    const char *as_root = root_prefix();
+    const char *as_root = test_root_prefix();
     if (!as_root) {
         print_message("chroot is not available (not root, no user namespaces): skipped\n");
         skip();
     }
     const char *root = arena_printf(ta, "%s/root", tmp);
-    sh("mkdir -p %s && cp -a %s/fx/d1 %s/fx/d2 %s/", root, tmp, tmp, root);
-    sh("mkdir -p %s/etc %s/lib64 %s/lib/x86_64-linux-gnu && "
-       "cp -L /lib64/ld-linux-x86-64.so.2 %s/lib64/ && "
-       "cp -L /lib/x86_64-linux-gnu/libc.so.6 %s/lib/x86_64-linux-gnu/ && "
-       "printf '/d1\\n/d2\\n' > %s/etc/ld.so.conf",
-       root, root, root, root, root, root);
+    test_run("mkdir -p %s && cp -a %s/fx/d1 %s/fx/d2 %s/", root, tmp, tmp, root);
+    test_run("mkdir -p %s/etc %s/lib64 %s/lib/x86_64-linux-gnu && "
+             "cp -L /lib64/ld-linux-x86-64.so.2 %s/lib64/ && "
+             "cp -L /lib/x86_64-linux-gnu/libc.so.6 %s/lib/x86_64-linux-gnu/ && "
+             "printf '/d1\\n/d2\\n' > %s/etc/ld.so.conf",
+             root, root, root, root, root, root);
     build_probe(arena_printf(ta, "%s/probe", root));
     const char *names = arena_printf(ta, "%s/probe-names", tmp);
     FILE *f = fopen(names, "w");
@@ -397,11 +342,12 @@ static void test_loader_in_chroot(void **state)
 
     static const char *const formats[] = {"new", "old", "compat"};
     for (size_t k = 0; k < 3; k++) {
-        sh("%sldconfig -X -i -c %s -r %s", as_root, formats[k], root);
+        test_run("%sldconfig -X -i -c %s -r %s", as_root, formats[k], root);
         const ldcache *c = open_cache(arena_printf(ta, "%s/etc/ld.so.cache", root));
         size_t na;
         answer *a = parse_ld_debug(
-            run("LD_DEBUG=libs %schroot %s /probe < %s 2>&1", as_root, root, names), "/probe", &na);
+            test_output(ta, "LD_DEBUG=libs %schroot %s /probe < %s 2>&1", as_root, root, names),
+            "/probe", &na);
         assert_int_equal(na, sizeof probe_names / sizeof *probe_names);
         compare_with_loader(c, a, na);
     }

@@ -5,14 +5,15 @@
  * over for each file, so its pages fault in once and then stay warm. */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "elf_internal.h"
 
-/* Address space only; pages appear when first written. What one file's parse may need at
- * once (hostile files ask for more and get an error). */
+/* What one file's parse may need at once (hostile files ask for more and get an error). The
+ * area starts small and grows to what a file needed; a few pages in practice. */
 static const size_t elf_scratch_size = (size_t)1 << 30;
+enum { ELF_SCRATCH_START = 64 * 1024 };
 enum { ELF_PAGE = 4096, ELF_MAX_RANGES = 32 };
 
 typedef struct elf_range {
@@ -22,7 +23,7 @@ typedef struct elf_range {
 
 struct elf_reader {
     uint8_t *scratch;
-    size_t used;
+    size_t used, cap;
     int fd;
     elf_range have[ELF_MAX_RANGES];
     size_t nhave;
@@ -34,18 +35,32 @@ static const uint8_t elf_zeros[ELF_PAGE];
 static void elf_reader_release(void *ctx)
 {
     elf_reader *r = ctx;
-    if (r->scratch)
-        munmap(r->scratch, elf_scratch_size);
+    free(r->scratch);
 }
 
 elf_reader *elf_reader_new(arena *a)
 {
     elf_reader *r = arena_alloc(a, sizeof *r);
-    void *p = mmap(NULL, elf_scratch_size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    r->scratch = p == MAP_FAILED ? NULL : p;
     arena_on_free(a, elf_reader_release, r);
     return r;
+}
+
+/* Room for n more bytes; the area moves, which is fine as no pointer into it is kept. */
+static bool elf_reader_room(elf_reader *r, size_t n)
+{
+    if (n <= r->cap - r->used)
+        return true;
+    size_t ncap = r->cap ? r->cap : ELF_SCRATCH_START;
+    while (ncap - r->used < n)
+        ncap *= 2;
+    uint8_t *p = realloc(r->scratch, ncap);
+    if (!p) {
+        r->read_errno = ENOMEM;
+        return false;
+    }
+    r->scratch = p;
+    r->cap = ncap;
+    return true;
 }
 
 const char *elf_read_error(const elf_image *im)
@@ -106,13 +121,14 @@ bool elf_need_slow(const elf_image *im, uint64_t off, uint64_t size)
         r->read_errno = EFBIG;
         return false;
     }
-    /* No pointer into the scratch area is kept across calls, so when it or the list is full
+    /* No pointer into the scratch area is kept across calls, so when the list is full
      * everything fetched so far can be forgotten (and read again if needed). */
-    if (r->nhave == ELF_MAX_RANGES || hi - lo > elf_scratch_size - r->used) {
+    if (r->nhave == ELF_MAX_RANGES || r->used + (hi - lo) > elf_scratch_size) {
         r->nhave = 0;
         r->used = 0;
     }
-    if (!elf_reader_fill(r, r->scratch + r->used, lo, hi))
+    if (!elf_reader_room(r, (size_t)(hi - lo)) ||
+        !elf_reader_fill(r, r->scratch + r->used, lo, hi))
         return false;
     r->have[r->nhave++] = (elf_range){lo, hi, r->used};
     r->used += (size_t)(hi - lo);
@@ -122,23 +138,13 @@ bool elf_need_slow(const elf_image *im, uint64_t off, uint64_t size)
 int elf_parse_fd(elf_reader *r, int fd, uint64_t size, const uint8_t *head, size_t headlen,
                  unsigned skip, const char *name, arena *a, elf_info *out, bf_err *err)
 {
-    if (!r->scratch) {
-        void *map = size ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-        if (size && map == MAP_FAILED)
-            return err_set(err, "%s: cannot map the file: %s", name, strerror(errno));
-        elf_image im = {.buf = map, .len = (size_t)size, .name = name, .skip = skip};
-        int rc = elf_parse_image(&im, a, out, err);
-        if (map)
-            munmap(map, (size_t)size);
-        return rc;
-    }
     r->fd = fd;
     r->nhave = 0;
     r->used = 0;
     r->read_errno = 0;
     if (headlen > size)
         headlen = (size_t)size;
-    if (head && headlen) {
+    if (head && headlen && elf_reader_room(r, headlen)) {
         memcpy(r->scratch, head, headlen);
         r->have[0] = (elf_range){0, headlen, 0};
         r->nhave = 1;

@@ -1,13 +1,11 @@
 /* One name to one object, as glibc's _dl_map_object, open_path and open_verify decide it
  * (docs/LDSO.md §2, §5, §7, §9). */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "ldso_internal.h"
 

@@ -1,11 +1,7 @@
 /* A session: one emulated process, from the main program's start to later dlopen calls. */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "ldso_internal.h"
 

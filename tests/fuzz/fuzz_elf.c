@@ -23,17 +23,26 @@ static void same_str(const char *x, const char *y)
         abort();
 }
 
+/* One reader for all inputs, for the whole run; released at exit (before the leak check). */
+static int fd = -1;
+static arena *ra;
+static elf_reader *r;
+
+static void release_reader(void)
+{
+    arena_free(ra);
+    close(fd);
+}
+
 /* elf_parse_fd on the same bytes agrees with the in-memory parse. */
 static void check_fd_parse(const uint8_t *data, size_t size, int rc, const elf_info *in,
                            const bf_err *err)
 {
-    static int fd = -1;
-    static arena *ra;
-    static elf_reader *r;
     if (fd < 0) {
         fd = memfd_create("fuzz-elf", 0);
         ra = arena_new();
         r = elf_reader_new(ra);
+        atexit(release_reader);
     }
     if (fd < 0 || ftruncate(fd, 0) != 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
         return;

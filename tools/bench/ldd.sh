@@ -32,13 +32,8 @@ for tool in libtree lddtree ldd python3; do
   command -v "$tool" >/dev/null || { echo "ldd.sh: $tool is not installed" >&2; exit 2; }
 done
 
-bundlefs=${BUNDLEFS:-}
-if [ -z "$bundlefs" ]; then
-  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$root/build" -j"$(nproc)" --target bundlefs >/dev/null
-  bundlefs=$root/build/tools/bundlefs
-fi
-bundlefs=$(realpath "$bundlefs")
+. "$here/bench_lib.sh"
+bundlefs=$(bench_bundlefs)
 
 cv2=${CV2:-$(find /usr/lib/python3/dist-packages -name 'cv2*.so' \( -type f -o -type l \) \
                2>/dev/null | sort | head -n1)}

@@ -5,5 +5,6 @@
 #define BUNDLEFS_COMMANDS_H
 
 int cmd_ldd(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -1,0 +1,6 @@
+int kid_value(void);
+
+int kid_value(void)
+{
+    return 7;
+}

@@ -6,5 +6,6 @@
 
 int cmd_ldd(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_patch(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"ldd", cmd_ldd, "show which file glibc's ld.so would load for each dependency"},
+    {"patch", cmd_patch, "change RPATH/RUNPATH, NEEDED and SONAME of ELF files"},
     {"trace", cmd_trace, "run a program and record what each of its processes loaded"},
 };
 

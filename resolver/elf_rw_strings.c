@@ -1,0 +1,195 @@
+/* Where the new strings of a rewrite go. A string already in the dynamic string table is
+ * reused where it is (linkers share tails the same way). In place, the others go into the
+ * space of strings the edit drops, when nothing else points into that space: dynamic
+ * entries, symbol names and version names all index the same table, so all are checked;
+ * without section headers the symbols cannot be found and no space is reused. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_rw_internal.h"
+
+enum { RW_MAX_SYMS = 1 << 22, RW_MAX_VERS = 1 << 16 };
+
+typedef struct rw_refs {
+    uint64_t *off;
+    size_t n, cap;
+    bool complete; /* every reference is known */
+} rw_refs;
+
+static void rw_ref(arena *a, rw_refs *r, uint64_t off)
+{
+    arena_push(a, &r->off, &r->n, &r->cap, &off, sizeof off);
+}
+
+static bool rw_read(const rw_elf *e, void *buf, uint64_t len, uint64_t off)
+{
+    if (off > e->size || len > e->size - off)
+        return false;
+    return pread(e->fd, buf, len, (off_t)off) == (ssize_t)len;
+}
+
+static bool rw_refs_symbols(const rw_elf *e, arena *a, rw_refs *r)
+{
+    bool found = false;
+    for (size_t i = 0; i < e->shnum; i++) {
+        const rw_shdr *s = &e->sh[i];
+        if (s->type != SHT_DYNSYM)
+            continue;
+        found = true;
+        size_t ent = e->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+        if (s->size / ent > RW_MAX_SYMS)
+            return false;
+        uint8_t *raw = malloc(s->size ? s->size : 1);
+        bool ok = raw && rw_read(e, raw, s->size, s->offset);
+        for (size_t k = 0; ok && k < s->size / ent; k++)
+            rw_ref(a, r, rw_get(e, raw + k * ent, 4));
+        free(raw);
+        if (!ok)
+            return false;
+    }
+    return found;
+}
+
+/* Verneed and verdef chains: (count tag, table tag, file-name field, aux name field). */
+static bool rw_refs_versions(const rw_elf *e, arena *a, rw_refs *r, int64_t table_tag,
+                             int64_t num_tag, bool need)
+{
+    uint64_t vaddr = rw_dyn_value(e, table_tag), num = rw_dyn_value(e, num_tag), off;
+    if (!num)
+        return true;
+    if (num > RW_MAX_VERS || !rw_vaddr_to_off(e, vaddr, 16, &off))
+        return false;
+    size_t budget = RW_MAX_VERS;
+    for (uint64_t k = 0; k < num; k++) {
+        uint8_t v[20]; /* Elf_Verneed is 16 bytes, Elf_Verdef 20 */
+        if (!rw_read(e, v, need ? 16 : 20, off))
+            return false;
+        uint64_t cnt = rw_get(e, v + 2, 2), aux;
+        if (need) {
+            rw_ref(a, r, rw_get(e, v + 4, 4));
+            aux = off + rw_get(e, v + 8, 4);
+        } else {
+            aux = off + rw_get(e, v + 12, 4);
+        }
+        for (uint64_t j = 0; j < cnt; j++) {
+            uint8_t x[16];
+            if (!budget-- || !rw_read(e, x, 16, aux))
+                return false;
+            rw_ref(a, r, rw_get(e, x + (need ? 8 : 0), 4));
+            uint64_t next = rw_get(e, x + (need ? 12 : 4), 4);
+            if (!next)
+                break;
+            aux += next;
+        }
+        uint64_t next = rw_get(e, v + (need ? 12 : 16), 4);
+        if (!next)
+            break;
+        off += next;
+    }
+    return true;
+}
+
+/* Every string reference of the file other than the dynamic entries in keep. */
+static rw_refs rw_collect_refs(const rw_elf *e, const rw_dyn *keep, size_t nkeep, arena *a)
+{
+    rw_refs r = {0};
+    for (size_t i = 0; i < nkeep; i++)
+        if (keep[i].str && keep[i].val < e->strsz && !strcmp(e->dynstr + keep[i].val, keep[i].str))
+            rw_ref(a, &r, keep[i].val);
+    r.complete = rw_refs_symbols(e, a, &r) &&
+                 rw_refs_versions(e, a, &r, DT_VERNEED, DT_VERNEEDNUM, true) &&
+                 rw_refs_versions(e, a, &r, DT_VERDEF, DT_VERDEFNUM, false);
+    return r;
+}
+
+static bool rw_overlaps(const rw_elf *e, const rw_refs *r, uint64_t s, uint64_t end)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        uint64_t o = r->off[i];
+        if (o >= e->strsz)
+            continue;
+        uint64_t oend = o + strnlen(e->dynstr + o, e->strsz - o) + 1;
+        if (o < end && oend > s)
+            return true;
+    }
+    return false;
+}
+
+/* The offset of an existing copy of s (with its NUL) in the table, or UINT64_MAX. */
+static uint64_t rw_find(const rw_elf *e, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    const char *p = memmem(e->dynstr, e->strsz, s, n);
+    return p ? (uint64_t)(p - e->dynstr) : UINT64_MAX;
+}
+
+bool rw_place_in_place(const rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_patch **patches,
+                       size_t *npatch, size_t *patchcap)
+{
+    /* the ranges freed: old strings of string entries the new list no longer has */
+    uint64_t (*fr)[2] = NULL;
+    size_t nfr = 0, frcap = 0;
+    rw_refs refs = rw_collect_refs(e, list, n, a);
+    for (size_t i = 0; refs.complete && i < e->ndyn; i++) {
+        if (!rw_tag_is_string(e->dyn[i].tag))
+            continue;
+        uint64_t s = e->dyn[i].val, end = s + strlen(e->dynstr + s) + 1;
+        bool dup = false;
+        for (size_t k = 0; k < nfr; k++)
+            dup |= fr[k][0] == s;
+        if (!dup && end - s > 1 && !rw_overlaps(e, &refs, s, end)) {
+            uint64_t r[2] = {s, end};
+            arena_push(a, &fr, &nfr, &frcap, r, sizeof r);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        rw_dyn *d = &list[i];
+        if (!d->str || (d->val < e->strsz && !strcmp(e->dynstr + d->val, d->str)))
+            continue;
+        uint64_t at = rw_find(e, d->str);
+        bool clash = false;
+        for (size_t k = 0; at != UINT64_MAX && k < nfr; k++)
+            clash |= at < fr[k][1] && at + strlen(d->str) + 1 > fr[k][0];
+        if (at != UINT64_MAX && !clash) {
+            d->val = at;
+            continue;
+        }
+        size_t need = strlen(d->str) + 1, k = 0;
+        while (k < nfr && fr[k][1] - fr[k][0] < need)
+            k++;
+        if (k == nfr)
+            return false;
+        d->val = fr[k][0];
+        rw_add_patch(a, patches, npatch, patchcap, e->strtab_off + fr[k][0], d->str, need);
+        fr[k][0] += need;
+    }
+    return true;
+}
+
+uint64_t rw_place_appended(const rw_elf *e, rw_dyn *list, size_t n, uint64_t base, arena *a,
+                           char **tail)
+{
+    size_t len = 0, cap = 256;
+    char *buf = arena_alloc(a, cap);
+    for (size_t i = 0; i < n; i++) {
+        rw_dyn *d = &list[i];
+        if (!d->str || (d->val < e->strsz && !strcmp(e->dynstr + d->val, d->str)))
+            continue;
+        uint64_t at = rw_find(e, d->str);
+        if (at != UINT64_MAX) {
+            d->val = at;
+            continue;
+        }
+        size_t need = strlen(d->str) + 1;
+        if (len + need > cap) {
+            buf = arena_grow(a, buf, len, (len + need) * 2, 1);
+            cap = (len + need) * 2;
+        }
+        memcpy(buf + len, d->str, need);
+        d->val = base + len;
+        len += need;
+    }
+    *tail = buf;
+    return len;
+}

@@ -51,17 +51,18 @@ static bool rw_refs_symbols(const rw_elf *e, arena *a, rw_refs *r)
     return found;
 }
 
-/* Verneed and verdef chains: (count tag, table tag, file-name field, aux name field). */
+/* The names in the verneed (file and version names) or verdef (version names) chain. */
 static bool rw_refs_versions(const rw_elf *e, arena *a, rw_refs *r, int64_t table_tag,
-                             int64_t num_tag, bool need)
+                             bool need)
 {
-    uint64_t vaddr = rw_dyn_value(e, table_tag), num = rw_dyn_value(e, num_tag), off;
-    if (!num)
+    uint64_t vaddr = rw_dyn_value(e, table_tag), off;
+    if (!vaddr)
         return true;
-    if (num > RW_MAX_VERS || !rw_vaddr_to_off(e, vaddr, 16, &off))
+    if (!rw_vaddr_to_off(e, vaddr, 16, &off))
         return false;
     size_t budget = RW_MAX_VERS;
-    for (uint64_t k = 0; k < num; k++) {
+    /* glibc follows the chain to a zero next link and ignores the count entries */
+    for (uint64_t k = 0; k < RW_MAX_VERS; k++) {
         uint8_t v[20]; /* Elf_Verneed is 16 bytes, Elf_Verdef 20 */
         if (!rw_read(e, v, need ? 16 : 20, off))
             return false;
@@ -98,8 +99,8 @@ static rw_refs rw_collect_refs(const rw_elf *e, const rw_dyn *keep, size_t nkeep
         if (keep[i].str && keep[i].val < e->strsz && !strcmp(e->dynstr + keep[i].val, keep[i].str))
             rw_ref(a, &r, keep[i].val);
     r.complete = rw_refs_symbols(e, a, &r) &&
-                 rw_refs_versions(e, a, &r, DT_VERNEED, DT_VERNEEDNUM, true) &&
-                 rw_refs_versions(e, a, &r, DT_VERDEF, DT_VERDEFNUM, false);
+                 rw_refs_versions(e, a, &r, DT_VERNEED, true) &&
+                 rw_refs_versions(e, a, &r, DT_VERDEF, false);
     return r;
 }
 
@@ -128,7 +129,7 @@ bool rw_place_in_place(const rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_pat
                        size_t *npatch, size_t *patchcap)
 {
     /* the ranges freed: old strings of string entries the new list no longer has */
-    uint64_t (*fr)[2] = NULL;
+    uint64_t (*fr)[3] = NULL; /* next free byte, end, start */
     size_t nfr = 0, frcap = 0;
     rw_refs refs = rw_collect_refs(e, list, n, a);
     for (size_t i = 0; refs.complete && i < e->ndyn; i++) {
@@ -139,7 +140,7 @@ bool rw_place_in_place(const rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_pat
         for (size_t k = 0; k < nfr; k++)
             dup |= fr[k][0] == s;
         if (!dup && end - s > 1 && !rw_overlaps(e, &refs, s, end)) {
-            uint64_t r[2] = {s, end};
+            uint64_t r[3] = {s, end, s};
             arena_push(a, &fr, &nfr, &frcap, r, sizeof r);
         }
     }
@@ -148,9 +149,10 @@ bool rw_place_in_place(const rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_pat
         if (!d->str || (d->val < e->strsz && !strcmp(e->dynstr + d->val, d->str)))
             continue;
         uint64_t at = rw_find(e, d->str);
+        /* a freed range may already hold new strings: test against where it started */
         bool clash = false;
         for (size_t k = 0; at != UINT64_MAX && k < nfr; k++)
-            clash |= at < fr[k][1] && at + strlen(d->str) + 1 > fr[k][0];
+            clash |= at < fr[k][1] && at + strlen(d->str) + 1 > fr[k][2];
         if (at != UINT64_MAX && !clash) {
             d->val = at;
             continue;

@@ -19,10 +19,11 @@ static uint64_t rw_new_offset(const rw_dyn *list, size_t n, const char *to)
 void rw_patch_verneed(const rw_elf *e, const elf_edit *ed, const rw_dyn *list, size_t n,
                       arena *a, rw_patch **patches, size_t *np, size_t *cap)
 {
-    uint64_t vaddr = rw_dyn_value(e, DT_VERNEED), num = rw_dyn_value(e, DT_VERNEEDNUM), off;
-    if (!ed->nneeded || !num || num > RW_MAX_VERNEED || !rw_vaddr_to_off(e, vaddr, 16, &off))
+    uint64_t vaddr = rw_dyn_value(e, DT_VERNEED), off;
+    if (!ed->nneeded || !vaddr || !rw_vaddr_to_off(e, vaddr, 16, &off))
         return;
-    for (uint64_t k = 0; k < num; k++) {
+    /* the chain as glibc walks it: to a zero next link, whatever DT_VERNEEDNUM says */
+    for (uint64_t k = 0; k < RW_MAX_VERNEED; k++) {
         uint8_t v[16];
         if (off > e->size || e->size - off < 16 || pread(e->fd, v, 16, (off_t)off) != 16)
             return;

@@ -295,6 +295,18 @@ static void test_runpath_reuses_existing_string(void **state)
     check_runs("out/app-runpath", "dep=42\n");
 }
 
+static void test_freed_string_not_reused_after_overwrite(void **state)
+{
+    /* The new NEEDED name fills the whole space of the old one; the new RUNPATH equals that
+     * old name, so it cannot point there any more and takes the RPATH's freed space. */
+    elf_rename r = {"libdep.so.1", "libdepXY.so"};
+    elf_edit ed = {.needed = &r, .nneeded = 1, .runpath = "libdep.so.1"};
+    rewrite_ok("app-pie", "out/app-overwrite", &ed, false);
+    check_entries("out/app-overwrite",
+                  "NEEDED libdepXY.so\nNEEDED libc.so.6\nRUNPATH libdep.so.1\n");
+    check_elflint("app-pie", "out/app-overwrite");
+}
+
 static void test_spare_slot_reused(void **state)
 {
     /* Removing the RPATH frees its slot; a new RPATH naming a string still in the table then
@@ -654,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_replace_needed_shorter_in_place),
         cmocka_unit_test(test_remove_rpath_in_place),
         cmocka_unit_test(test_runpath_reuses_existing_string),
+        cmocka_unit_test(test_freed_string_not_reused_after_overwrite),
         cmocka_unit_test(test_spare_slot_reused),
         cmocka_unit_test(test_new_rpath_in_spare_slot),
         cmocka_unit_test(test_grow_pie),

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "bundlefs/trace.h"
+#include "json_bytes.h"
 
 typedef enum trace_ftype {
     TF_STR,      /* const char *, may be NULL (JSON null) */
@@ -25,12 +26,6 @@ extern const trace_field trace_object_fields[];
 extern const trace_field trace_load_fields[];
 extern const trace_field trace_python_fields[];
 extern const trace_field trace_process_fields[];
-
-/* A string as JSON: a JSON string when it is UTF-8, else {"hex": "..."} so no byte is lost. */
-json_t *trace_json_str(const char *s);
-/* The reverse; NULL for JSON null. Fails on anything else. */
-int trace_json_get_str(const json_t *v, arena *a, const char **out, const char *where,
-                       const char *key, bf_err *err);
 
 json_t *trace_fields_to_json(const trace_field *fields, const void *base);
 /* Sets every field of base from obj; a missing key is an error naming where and the key. */

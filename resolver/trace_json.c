@@ -1,8 +1,6 @@
 /* The JSON mapping of trace fields: one table per struct, read and written by the same two
- * functions, and strings that survive any bytes a path may hold. */
+ * functions; strings go through json_bytes, so any bytes a path holds survive. */
 #include <stddef.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "trace_internal.h"
 
@@ -65,78 +63,6 @@ const trace_field trace_python_fields[] = {
     {NULL, 0, 0},
 };
 
-static bool trace_utf8_valid(const unsigned char *s)
-{
-    while (*s) {
-        unsigned c = *s++;
-        int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                 : (c & 0xf8) == 0xf0 ? 3 : -1;
-        if (more < 0 || (more == 1 && c < 0xc2) || (more == 3 && c > 0xf4))
-            return false;
-        unsigned cp = c & (0x3f >> more);
-        for (int i = 0; i < more; i++, s++) {
-            if ((*s & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (*s & 0x3f);
-        }
-        if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return false;
-    }
-    return true;
-}
-
-json_t *trace_json_str(const char *s)
-{
-    if (!s)
-        return json_null();
-    if (trace_utf8_valid((const unsigned char *)s))
-        return json_string(s);
-    size_t n = strlen(s);
-    char *hex = malloc(2 * n + 1);
-    if (!hex)
-        return json_null();
-    for (size_t i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)s[i]);
-    json_t *o = json_pack("{s:s}", "hex", hex);
-    free(hex);
-    return o;
-}
-
-static int trace_hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-int trace_json_get_str(const json_t *v, arena *a, const char **out, const char *where,
-                       const char *key, bf_err *err)
-{
-    if (json_is_null(v)) {
-        *out = NULL;
-        return BF_OK;
-    }
-    if (json_is_string(v)) {
-        if (memchr(json_string_value(v), '\0', json_string_length(v)))
-            return err_set(err, "%s: \"%s\" holds a NUL character", where, key);
-        *out = arena_strdup(a, json_string_value(v));
-        return BF_OK;
-    }
-    const json_t *hex = json_is_object(v) ? json_object_get(v, "hex") : NULL;
-    if (!json_is_string(hex) || json_string_length(hex) % 2)
-        return err_set(err, "%s: \"%s\" must be a string, null or {\"hex\": ...}", where, key);
-    const char *h = json_string_value(hex);
-    size_t n = json_string_length(hex) / 2;
-    char *s = arena_alloc(a, n + 1);
-    for (size_t i = 0; i < n; i++) {
-        int hi = trace_hex_digit(h[2 * i]), lo = trace_hex_digit(h[2 * i + 1]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-            return err_set(err, "%s: \"%s\" has a bad hex string", where, key);
-        s[i] = (char)(hi << 4 | lo);
-    }
-    *out = s;
-    return BF_OK;
-}
-
 json_t *trace_fields_to_json(const trace_field *fields, const void *base)
 {
     json_t *o = json_object();
@@ -144,7 +70,7 @@ json_t *trace_fields_to_json(const trace_field *fields, const void *base)
         const char *p = (const char *)base + f->offset;
         json_t *v;
         switch (f->type) {
-        case TF_STR: v = trace_json_str(*(const char *const *)p); break;
+        case TF_STR: v = json_bytes_str(*(const char *const *)p); break;
         case TF_LONG: v = json_integer(*(const long *)p); break;
         case TF_U64: v = json_integer((json_int_t) * (const uint64_t *)p); break;
         case TF_BOOL: v = json_boolean(*(const bool *)p); break;
@@ -156,7 +82,7 @@ json_t *trace_fields_to_json(const trace_field *fields, const void *base)
             }
             v = json_array();
             for (size_t i = 0; i < l->count; i++)
-                json_array_append_new(v, trace_json_str(l->items[i]));
+                json_array_append_new(v, json_bytes_str(l->items[i]));
         }
         }
         json_object_set_new(o, f->key, v);
@@ -176,7 +102,7 @@ int trace_fields_from_json(const json_t *obj, const trace_field *fields, void *b
             return err_set(err, "%s has no \"%s\"", where, f->key);
         switch (f->type) {
         case TF_STR:
-            if (trace_json_get_str(v, a, (const char **)p, where, f->key, err))
+            if (json_bytes_get_str(v, a, (const char **)p, where, f->key, err))
                 return BF_FAIL;
             break;
         case TF_LONG:
@@ -206,7 +132,7 @@ int trace_fields_from_json(const json_t *obj, const trace_field *fields, void *b
             l->count = json_array_size(v);
             l->items = arena_alloc(a, (l->count + 1) * sizeof *l->items);
             for (size_t i = 0; i < l->count; i++)
-                if (trace_json_get_str(json_array_get(v, i), a, &l->items[i], where, f->key,
+                if (json_bytes_get_str(json_array_get(v, i), a, &l->items[i], where, f->key,
                                        err))
                     return BF_FAIL;
         }

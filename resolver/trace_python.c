@@ -22,18 +22,18 @@ json_t *trace_python_to_json(const trace_python *py)
                         py->forked_from < 0 ? json_null() : json_integer(py->forked_from));
     json_t *vi = json_array();
     for (size_t i = 0; i < py->version_info.count; i++)
-        json_array_append_new(vi, trace_json_str(py->version_info.items[i]));
+        json_array_append_new(vi, json_bytes_str(py->version_info.items[i]));
     json_object_set_new(o, "version_info", vi);
     json_t *mods = json_array();
     for (size_t i = 0; i < py->nmodules; i++)
         json_array_append_new(mods, json_pack("{s:o,s:o,s:o}", "name",
-                                              trace_json_str(py->modules[i].name), "origin",
-                                              trace_json_str(py->modules[i].origin), "file",
-                                              trace_json_str(py->modules[i].file)));
+                                              json_bytes_str(py->modules[i].name), "origin",
+                                              json_bytes_str(py->modules[i].origin), "file",
+                                              json_bytes_str(py->modules[i].file)));
     json_object_set_new(o, "modules", mods);
     json_t *env = json_object();
     for (size_t i = 0; i < py->nenv; i++)
-        json_object_set_new(env, py->env[i].name, trace_json_str(py->env[i].value));
+        json_object_set_new(env, py->env[i].name, json_bytes_str(py->env[i].value));
     json_object_set_new(o, "env", env);
     json_t *flags = json_object();
     for (size_t i = 0; i < sizeof trace_python_flags / sizeof *trace_python_flags; i++)
@@ -55,11 +55,11 @@ static int trace_python_modules(const json_t *mods, trace_python *py, arena *a,
         trace_pymodule *pm = &py->modules[i];
         if (!json_is_object(m))
             return err_set(err, "%s: modules[%zu] must be an object", where, i);
-        if (trace_json_get_str(json_object_get(m, "name"), a, &pm->name, where, "modules.name",
+        if (json_bytes_get_str(json_object_get(m, "name"), a, &pm->name, where, "modules.name",
                                err) ||
-            trace_json_get_str(json_object_get(m, "origin"), a, &pm->origin, where,
+            json_bytes_get_str(json_object_get(m, "origin"), a, &pm->origin, where,
                                "modules.origin", err) ||
-            trace_json_get_str(json_object_get(m, "file"), a, &pm->file, where, "modules.file",
+            json_bytes_get_str(json_object_get(m, "file"), a, &pm->file, where, "modules.file",
                                err))
             return BF_FAIL;
         if (!pm->name)
@@ -79,7 +79,7 @@ static int trace_python_env(const json_t *env, trace_python *py, arena *a, const
     json_object_foreach((json_t *)env, k, v) {
         trace_env *e = &py->env[py->nenv++];
         e->name = arena_strdup(a, k);
-        if (trace_json_get_str(v, a, &e->value, where, k, err))
+        if (json_bytes_get_str(v, a, &e->value, where, k, err))
             return BF_FAIL;
     }
     return BF_OK;
@@ -105,7 +105,7 @@ int trace_python_from_json(const json_t *obj, trace_python *py, arena *a, const 
         const json_t *v = json_array_get(vi, i);
         if (json_is_integer(v))
             py->version_info.items[i] = arena_printf(a, "%lld", (long long)json_integer_value(v));
-        else if (trace_json_get_str(v, a, &py->version_info.items[i], where, "version_info",
+        else if (json_bytes_get_str(v, a, &py->version_info.items[i], where, "version_info",
                                     err))
             return BF_FAIL;
     }

@@ -52,8 +52,8 @@ static int trace_read_load(const json_t *o, const trace_process *p, trace_load *
     for (size_t i = 0; i < l->ncandidates; i++) {
         const json_t *c = json_array_get(cands, i);
         trace_candidate *tc = &l->candidates[i];
-        if (trace_json_get_str(json_object_get(c, "path"), a, &tc->path, where, "path", err) ||
-            trace_json_get_str(json_object_get(c, "step"), a, &tc->step, where, "step", err))
+        if (json_bytes_get_str(json_object_get(c, "path"), a, &tc->path, where, "path", err) ||
+            json_bytes_get_str(json_object_get(c, "step"), a, &tc->step, where, "step", err))
             return BF_FAIL;
         if (!tc->path || !tc->step)
             return err_set(err, "%s: a candidate needs a path and a step", where);
@@ -117,7 +117,7 @@ static int trace_read_strlist(const json_t *v, trace_strlist *l, arena *a, const
     l->count = json_array_size(v);
     l->items = arena_alloc(a, (l->count + 1) * sizeof *l->items);
     for (size_t i = 0; i < l->count; i++)
-        if (trace_json_get_str(json_array_get(v, i), a, &l->items[i], where, key, err))
+        if (json_bytes_get_str(json_array_get(v, i), a, &l->items[i], where, key, err))
             return BF_FAIL;
         else if (!l->items[i])
             return err_set(err, "%s: \"%s\" holds a null", where, key);
@@ -159,7 +159,7 @@ int trace_read_file(const char *path, arena *a, trace *t, bf_err *err)
                            err) ||
         trace_read_strlist(json_object_get(root, "warnings"), &t->warnings, a, path,
                            "warnings", err) ||
-        trace_json_get_str(json_object_get(root, "cwd"), a, &t->cwd, path, "cwd", err))
+        json_bytes_get_str(json_object_get(root, "cwd"), a, &t->cwd, path, "cwd", err))
         goto out;
     t->nprocesses = json_array_size(procs);
     t->processes = arena_alloc(a, (t->nprocesses + 1) * sizeof *t->processes);

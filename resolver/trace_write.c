@@ -25,8 +25,8 @@ static json_t *trace_load_to_json(const trace_load *l)
     json_t *cands = json_array();
     for (size_t i = 0; i < l->ncandidates; i++)
         json_array_append_new(cands, json_pack("{s:o,s:o}", "path",
-                                               trace_json_str(l->candidates[i].path), "step",
-                                               trace_json_str(l->candidates[i].step)));
+                                               json_bytes_str(l->candidates[i].path), "step",
+                                               json_bytes_str(l->candidates[i].step)));
     json_object_set_new(o, "candidates", cands);
     return o;
 }
@@ -49,7 +49,7 @@ static json_t *trace_strlist_json(const trace_strlist *l)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < l->count; i++)
-        json_array_append_new(arr, trace_json_str(l->items[i]));
+        json_array_append_new(arr, json_bytes_str(l->items[i]));
     return arr;
 }
 
@@ -59,7 +59,7 @@ int trace_write_file(const trace *t, const char *path, bf_err *err)
     json_object_set_new(root, "format", json_string("bundlefs-trace"));
     json_object_set_new(root, "version", json_integer(TRACE_FORMAT_VERSION));
     json_object_set_new(root, "command", trace_strlist_json(&t->command));
-    json_object_set_new(root, "cwd", trace_json_str(t->cwd));
+    json_object_set_new(root, "cwd", json_bytes_str(t->cwd));
     json_object_set_new(root, "exit_code", json_integer(t->exit_code));
     json_object_set_new(root, "exit_signal", json_integer(t->exit_signal));
     json_object_set_new(root, "warnings", trace_strlist_json(&t->warnings));

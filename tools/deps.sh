@@ -1,7 +1,7 @@
 # Sourced by tools/test.sh and tools/demo.sh: installs the Debian packages bundlefs needs to
 # build and test, and only when one is missing (apt-get update first, as on a fresh machine).
 bundlefs_packages=(
-  build-essential cmake pkg-config python3 python3-numpy python3-pil python3-cffi gcc-multilib bubblewrap patchelf
+  build-essential cmake pkg-config python3 python3-dev python3-numpy python3-pil python3-cffi gcc-multilib bubblewrap patchelf
   libfuse3-dev fuse3 libxxhash-dev libcmocka-dev libjansson-dev
   clang lld libclang-rt-14-dev
   elfutils binutils pax-utils libtree util-linux

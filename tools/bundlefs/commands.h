@@ -4,8 +4,12 @@
 #ifndef BUNDLEFS_COMMANDS_H
 #define BUNDLEFS_COMMANDS_H
 
+int cmd_build(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
+int cmd_materialize(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_patch(int argc, char **argv);
+int cmd_why(int argc, char **argv);
 
 #endif

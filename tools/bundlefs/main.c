@@ -9,9 +9,13 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"build", cmd_build, "plan a relocatable bundle from a trace: writes bundle.json"},
+    {"diff", cmd_diff, "compare two layouts: objects, resolutions, entries, size"},
     {"ldd", cmd_ldd, "show which file glibc's ld.so would load for each dependency"},
+    {"materialize", cmd_materialize, "write a bundle to disk: the bytes the mount serves"},
     {"patch", cmd_patch, "change RPATH/RUNPATH, NEEDED and SONAME of ELF files"},
     {"trace", cmd_trace, "run a program and record what each of its processes loaded"},
+    {"why", cmd_why, "show the chain of requests that brings a library into a bundle"},
 };
 
 static void usage(FILE *out)
@@ -21,7 +25,7 @@ static void usage(FILE *out)
           "Commands:\n",
           out);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'bundlefs COMMAND --help' describes one command.\n", out);
 }
 

@@ -63,6 +63,10 @@ bool rw_place_in_place(const rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_pat
 uint64_t rw_place_appended(const rw_elf *e, rw_dyn *list, size_t n, uint64_t base, arena *a,
                            char **tail);
 
+/* The address just past the last record of the DT_VERNEED or DT_VERDEF chain (the table's
+ * address when there is none); false when the chain cannot be read. */
+bool rw_versions_end(const rw_elf *e, int64_t table_tag, uint64_t *end);
+
 /* Points the version needs of each replaced DT_NEEDED at its new name. */
 void rw_patch_verneed(const rw_elf *e, const elf_edit *ed, const rw_dyn *list, size_t n,
                       arena *a, rw_patch **patches, size_t *np, size_t *cap);
@@ -70,6 +74,51 @@ void rw_patch_verneed(const rw_elf *e, const elf_edit *ed, const rw_dyn *list, s
 typedef struct rw_moved {
     uint64_t shndx, old_addr, new_addr;
 } rw_moved;
+
+/* The dynamic string table extended where it lies (elf_rw_shift.c): the file range [at, end),
+ * addresses [vat, vend), moves up by `by` bytes and the new strings fill its place. */
+typedef struct rw_shift {
+    uint64_t at, end, vat, vend, by;
+    const char *strings;
+    uint64_t len;   /* of strings */
+    uint64_t strsz; /* the table's new size */
+    int load;       /* the PT_LOAD holding the table, grown to hold what moved */
+    int evict;      /* -1, or the section leaving for the added segment (then at end) */
+    uint64_t evict_off, evict_addr; /* where it goes: set by the segment's builder */
+} rw_shift;
+
+/* Places the strings of list that the table lacks after it, moving up what follows when there
+ * is room, and adjusts list (DT_STRSZ, entries pointing at what moved) and the segment in
+ * e->ph; false, with nothing changed but string offsets in list, when it cannot. A plan with
+ * by 0 places no new string. */
+bool rw_shift_plan(rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_shift *out);
+bool rw_shift_moves(const rw_shift *sh, const rw_shdr *s);
+/* The evicted section goes to file offset off and address addr; its entry follows. */
+void rw_shift_place_evicted(const rw_elf *e, rw_shift *sh, rw_dyn *list, size_t n, uint64_t off,
+                            uint64_t addr);
+/* The section header of the dynamic string table (by offset and address). */
+bool rw_is_dynstr(const rw_elf *e, const rw_shdr *s);
+
+/* Emits the source with the patches laid over it, moved as sh says (NULL: not moved); sorts
+ * the patches. Fails when two patches overlap. */
+int rw_emit(const rw_elf *e, image *im, rw_patch *p, size_t n, const rw_shift *sh, bf_err *err);
+/* Emits source [from, to) with the patches that reach into it (sorted) laid over it. */
+void rw_emit_range(image *im, const rw_patch *p, size_t n, uint64_t from, uint64_t to);
+
+/* Where a section goes: set, it moves to off/addr with size. */
+typedef struct rw_section_move {
+    bool set;
+    uint64_t off, addr, size;
+} rw_section_move;
+
+/* Patches the section header table: the string table and dynamic section moved as given, the
+ * sections sh moved or evicted (NULL: none), and every symbol defined in a moved section
+ * with them. */
+void rw_patch_sections(const rw_elf *e, rw_section_move strtab, rw_section_move dynamic,
+                       const rw_shift *sh, arena *a, rw_patch **p, size_t *np, size_t *cap);
+
+/* The page size a new or grown segment must respect. */
+uint64_t rw_page(const rw_elf *e);
 
 /* Moves the value of every symbol defined in a moved section along with it. */
 void rw_patch_moved_symbols(const rw_elf *e, const rw_moved *moved, size_t nmoved, arena *a,

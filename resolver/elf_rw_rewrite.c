@@ -1,10 +1,11 @@
-/* elf_rewrite: the edit applied in place when it fits, otherwise in a segment appended to
- * the file. The appended segment starts on a page after every existing segment's memory
- * (so mapping it never replaces the last page of .data or .bss). For an executable its file
- * offset is such that its distance to its address equals the first PT_LOAD's (zeros, a hole
- * on disk, fill the gap): the kernel's AT_PHDR is then the same whether it is computed from
- * that first segment (kernels before 5.18) or from the segment holding the table. The program header table moves there (it gains an entry); the old one
- * stays in the file, unused. */
+/* elf_rewrite: the edit applied in place when it fits (new strings in freed space, or after
+ * the table where it lies: elf_rw_shift.c), otherwise in a segment appended to the file. The
+ * appended segment starts on a page after every existing segment's memory (so mapping it
+ * never replaces the last page of .data or .bss). For an executable its file offset is such
+ * that its distance to its address equals the first PT_LOAD's (zeros, a hole on disk, fill
+ * the gap): the kernel's AT_PHDR is then the same whether it is computed from that first
+ * segment (kernels before 5.18) or from the segment holding the table. The program header
+ * table moves there (it gains an entry); the old one stays in the file, unused. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,33 +13,6 @@
 
 /* Zeros (a hole on disk) between the file and a new segment of an executable, at most. */
 enum { RW_MAX_PADDING = 1 << 30 };
-
-void rw_add_patch(arena *a, rw_patch **p, size_t *n, size_t *cap, uint64_t off,
-                  const void *bytes, size_t len)
-{
-    rw_patch x = {off, arena_alloc(a, len ? len : 1), len};
-    memcpy((void *)x.bytes, bytes, len);
-    arena_push(a, p, n, cap, &x, sizeof x);
-}
-
-static int rw_cmp_patch(const void *x, const void *y)
-{
-    const rw_patch *a = x, *b = y;
-    return a->off < b->off ? -1 : a->off > b->off;
-}
-
-/* The source file with the patches laid over it. */
-static void rw_emit_patched(const rw_elf *e, image *im, rw_patch *p, size_t n)
-{
-    qsort(p, n, sizeof *p, rw_cmp_patch);
-    uint64_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        image_add_source(im, at, p[i].off - at);
-        image_add_bytes(im, p[i].bytes, p[i].len);
-        at = p[i].off + p[i].len;
-    }
-    image_add_source(im, at, e->size - at);
-}
 
 static uint8_t *rw_encode_dynamic(const rw_elf *e, const rw_dyn *list, size_t n, size_t slots,
                                   arena *a)
@@ -64,7 +38,7 @@ static uint64_t rw_align(uint64_t v, uint64_t a)
 
 /* The page the appended segment is aligned to: 4 KiB on x86, else the largest PT_LOAD
  * alignment up to 64 KiB (the largest page of the other architectures). */
-static uint64_t rw_page(const rw_elf *e)
+uint64_t rw_page(const rw_elf *e)
 {
     if (e->machine == EM_X86_64 || e->machine == EM_386)
         return 4096;
@@ -75,19 +49,10 @@ static uint64_t rw_page(const rw_elf *e)
     return page;
 }
 
-/* The delta (vaddr - offset) of the PT_LOAD holding vaddr, or UINT64_MAX. */
-static uint64_t rw_delta_at(const rw_elf *e, uint64_t vaddr)
-{
-    for (size_t i = 0; i < e->phnum; i++) {
-        const rw_phdr *p = &e->ph[i];
-        if (p->type == PT_LOAD && vaddr >= p->vaddr && vaddr - p->vaddr < p->filesz)
-            return p->vaddr - p->offset;
-    }
-    return UINT64_MAX;
-}
-
-static int rw_grow(rw_elf *e, const elf_edit *ed, rw_dyn *list, size_t n, arena *a, image *im,
-                   bf_err *err)
+/* sh: the strings are already in the table, extended where it lies (NULL: not yet); the
+ * section it evicts, if any, goes into the new segment. */
+static int rw_grow(rw_elf *e, const elf_edit *ed, rw_dyn *list, size_t n, rw_shift *sh,
+                   arena *a, image *im, bf_err *err)
 {
     const rw_phdr *first = NULL;
     uint64_t top = 0;
@@ -119,33 +84,38 @@ static int rw_grow(rw_elf *e, const elf_edit *ed, rw_dyn *list, size_t n, arena 
 
     size_t ph_size = rw_phdr_size(e), nph = e->phnum + 1u;
     uint64_t str_at = nph * ph_size;
-    /* Without section headers, the new strings extend the old table where they land at the
-     * same distance from it in the file as in memory (the table's segment and the new one
-     * map the file alike): the table stays and only DT_STRSZ grows. With them, readelf and
-     * eu-elflint read names through the .dynstr section, which cannot span other sections:
-     * the table is copied. */
-    bool extend = e->shnum == 0 && rw_delta_at(e, e->strtab_vaddr) == v - x &&
-                  e->strtab_vaddr < v;
-    uint64_t base = extend ? v + str_at - e->strtab_vaddr : e->strsz;
-    char *tail;
-    uint64_t tail_len = rw_place_appended(e, list, n, base, a, &tail);
-    uint64_t new_strsz = base + tail_len;
-    uint64_t strtab_vaddr = extend ? e->strtab_vaddr : v + str_at;
-    uint64_t str_end = str_at + (extend ? 0 : e->strsz) + tail_len;
+    /* The strings are in the table already when rw_shift_plan made room where it lies; else
+     * the table is copied here with them: readelf and eu-elflint read names through one
+     * .dynstr section, and readelf and elf_parse read DT_STRSZ bytes within one segment. */
+    bool copy = !sh;
+    char *tail = NULL;
+    uint64_t tail_len = sh ? 0 : rw_place_appended(e, list, n, e->strsz, a, &tail);
+    uint64_t new_strsz = e->strsz + tail_len;
+    uint64_t str_end = str_at + (copy ? e->strsz : 0) + tail_len;
+    /* then the table that made room for the strings, if one left its place */
+    const rw_shdr *evicted = sh && sh->evict >= 0 ? &e->sh[sh->evict] : NULL;
+    uint64_t evict_at = evicted ? rw_align(str_end, evicted->addralign ? evicted->addralign : 1)
+                                : str_end;
+    uint64_t evict_end = evict_at + (evicted ? evicted->size : 0);
     /* The dynamic section moves too: the new segment must be writable (eu-elflint counts a
      * read-only segment just above the GOT as written by relocations whose symbol sizes
      * reach into it), and a writable segment needs a writable section. */
-    uint64_t dyn_at = rw_align(str_end, 8);
+    uint64_t dyn_at = rw_align(evict_end, 8);
     uint64_t seg_size = dyn_at + n * e->dyn_entsize;
-    if (v < top || v + seg_size < v)
+    uint64_t limit = e->is64 ? UINT64_MAX : UINT32_MAX; /* ELF32 fields hold 32 bits */
+    if (v < top || v + seg_size < v || v + seg_size > limit || x + seg_size > limit)
         return err_set(err, "%s: no room in the address space for a new segment", e->name);
     if (x - e->size > RW_MAX_PADDING)
         return err_set(err, "%s: a new segment would start %llu bytes past the end of the file "
                             "(its segments' addresses are far apart); not rewritten",
                        e->name, (unsigned long long)(x - e->size));
 
-    rw_set_dyn(list, n, DT_STRTAB, strtab_vaddr);
-    rw_set_dyn(list, n, DT_STRSZ, new_strsz);
+    if (!sh) {
+        rw_set_dyn(list, n, DT_STRTAB, v + str_at);
+        rw_set_dyn(list, n, DT_STRSZ, new_strsz);
+    }
+    if (evicted)
+        rw_shift_place_evicted(e, sh, list, n, x + evict_at, v + evict_at);
 
     rw_phdr *ph = arena_alloc(a, nph * sizeof *ph);
     size_t k = 0;
@@ -177,38 +147,20 @@ static int rw_grow(rw_elf *e, const elf_edit *ed, rw_dyn *list, size_t n, arena 
     rw_add_patch(a, &patches, &np, &pcap, 0, e->ehdr,
                  e->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr));
     rw_patch_verneed(e, ed, list, n, a, &patches, &np, &pcap);
-    if (e->shnum) {
-        size_t sh_size = rw_shdr_size(e);
-        uint8_t *shbuf = arena_alloc(a, e->shnum * sh_size);
-        rw_moved moved[2];
-        size_t nmoved = 0;
-        for (size_t i = 0; i < e->shnum; i++) {
-            rw_shdr sh = e->sh[i];
-            uint64_t old_addr = sh.addr;
-            if (!extend && sh.type == SHT_STRTAB && sh.offset == e->strtab_off &&
-                sh.addr == e->strtab_vaddr) {
-                sh.offset = x + str_at;
-                sh.addr = v + str_at;
-                sh.size = new_strsz;
-            } else if (sh.type == SHT_DYNAMIC) {
-                sh.offset = x + dyn_at;
-                sh.addr = v + dyn_at;
-                sh.size = n * e->dyn_entsize;
-            }
-            if (sh.addr != old_addr && nmoved < 2)
-                moved[nmoved++] = (rw_moved){i, old_addr, sh.addr};
-            rw_encode_shdr(e, &sh, shbuf + i * sh_size);
-        }
-        rw_patch_moved_symbols(e, moved, nmoved, a, &patches, &np, &pcap);
-        rw_add_patch(a, &patches, &np, &pcap, e->shoff, shbuf, e->shnum * sh_size);
-    }
-    rw_emit_patched(e, im, patches, np);
+    rw_patch_sections(e, (rw_section_move){copy, x + str_at, v + str_at, new_strsz},
+                      (rw_section_move){true, x + dyn_at, v + dyn_at, n * e->dyn_entsize}, sh, a,
+                      &patches, &np, &pcap);
+    if (rw_emit(e, im, patches, np, sh, err))
+        return BF_FAIL;
     image_add_zeros(im, x - e->size);
     image_add_bytes(im, phbuf, nph * ph_size);
-    if (!extend)
+    if (copy)
         image_add_source(im, e->strtab_off, e->strsz);
     image_add_bytes(im, tail, tail_len);
-    image_add_zeros(im, dyn_at - str_end);
+    image_add_zeros(im, evict_at - str_end);
+    if (evicted)
+        rw_emit_range(im, patches, np, evicted->offset, evicted->offset + evicted->size);
+    image_add_zeros(im, dyn_at - evict_end);
     image_add_bytes(im, rw_encode_dynamic(e, list, n, n, a), n * e->dyn_entsize);
     return BF_OK;
 }
@@ -227,19 +179,33 @@ int elf_rewrite(int fd, uint64_t size, const char *name, const elf_edit *edit, a
     rw_patch *patches = NULL;
     size_t np = 0, pcap = 0;
     bool in_place = n <= e.dyn_slots && rw_place_in_place(&e, list, n, a, &patches, &np, &pcap);
-    if (in_place) {
+    rw_shift sh;
+    bool shifted = !in_place && rw_shift_plan(&e, list, n, a, &sh);
+    if (!in_place) /* what the failed attempt laid over the source */
+        np = 0;
+    if (in_place || (shifted && sh.evict < 0 && n <= e.dyn_slots)) {
         rw_patch_verneed(&e, edit, list, n, a, &patches, &np, &pcap);
         rw_add_patch(a, &patches, &np, &pcap, e.dyn_off,
                      rw_encode_dynamic(&e, list, n, e.dyn_slots, a), e.dyn_slots * e.dyn_entsize);
-        rw_emit_patched(&e, im, patches, np);
-    } else if (rw_grow(&e, edit, list, n, a, im, err)) {
+        if (shifted) {
+            uint8_t *ph = arena_alloc(a, rw_phdr_size(&e));
+            rw_encode_phdr(&e, &e.ph[sh.load], ph);
+            rw_add_patch(a, &patches, &np, &pcap, e.phoff + (uint64_t)sh.load * rw_phdr_size(&e),
+                         ph, rw_phdr_size(&e));
+            rw_patch_sections(&e, (rw_section_move){0}, (rw_section_move){0}, &sh, a, &patches,
+                              &np, &pcap);
+        }
+        if (rw_emit(&e, im, patches, np, shifted ? &sh : NULL, err))
+            return BF_FAIL;
+        in_place = true;
+    } else if (rw_grow(&e, edit, list, n, shifted ? &sh : NULL, a, im, err)) {
         return BF_FAIL;
     }
     if (image_check(im, err))
         return BF_FAIL;
     *out = im;
     if (res)
-        *res = (elf_rewrite_result){!in_place, size, image_size(im)};
+        *res = (elf_rewrite_result){!in_place, shifted && sh.by, size, image_size(im)};
     return BF_OK;
 }
 

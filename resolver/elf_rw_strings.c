@@ -51,33 +51,44 @@ static bool rw_refs_symbols(const rw_elf *e, arena *a, rw_refs *r)
     return found;
 }
 
-/* The names in the verneed (file and version names) or verdef (version names) chain. */
-static bool rw_refs_versions(const rw_elf *e, arena *a, rw_refs *r, int64_t table_tag,
-                             bool need)
+/* The names in the verneed (file and version names) or verdef (version names) chain, pushed
+ * on r (r NULL: none), and in *end the address just past the last record the walk read. */
+static bool rw_walk_versions(const rw_elf *e, arena *a, rw_refs *r, int64_t table_tag,
+                             uint64_t *end)
 {
-    uint64_t vaddr = rw_dyn_value(e, table_tag), off;
+    bool need = table_tag == DT_VERNEED;
+    uint64_t vaddr = rw_dyn_value(e, table_tag), off, start;
+    *end = vaddr;
     if (!vaddr)
         return true;
     if (!rw_vaddr_to_off(e, vaddr, 16, &off))
         return false;
+    start = off;
     size_t budget = RW_MAX_VERS;
     /* glibc follows the chain to a zero next link and ignores the count entries */
     for (uint64_t k = 0; k < RW_MAX_VERS; k++) {
         uint8_t v[20]; /* Elf_Verneed is 16 bytes, Elf_Verdef 20 */
         if (!rw_read(e, v, need ? 16 : 20, off))
             return false;
+        if (off + (need ? 16 : 20) - start + vaddr > *end)
+            *end = off + (need ? 16 : 20) - start + vaddr;
         uint64_t cnt = rw_get(e, v + 2, 2), aux;
         if (need) {
-            rw_ref(a, r, rw_get(e, v + 4, 4));
+            if (r)
+                rw_ref(a, r, rw_get(e, v + 4, 4));
             aux = off + rw_get(e, v + 8, 4);
         } else {
             aux = off + rw_get(e, v + 12, 4);
         }
         for (uint64_t j = 0; j < cnt; j++) {
-            uint8_t x[16];
-            if (!budget-- || !rw_read(e, x, 16, aux))
+            uint8_t x[16]; /* Elf_Vernaux is 16 bytes, Elf_Verdaux 8 */
+            uint64_t size = need ? 16 : 8;
+            if (!budget-- || !rw_read(e, x, size, aux))
                 return false;
-            rw_ref(a, r, rw_get(e, x + (need ? 8 : 0), 4));
+            if (aux + size - start + vaddr > *end)
+                *end = aux + size - start + vaddr;
+            if (r)
+                rw_ref(a, r, rw_get(e, x + (need ? 8 : 0), 4));
             uint64_t next = rw_get(e, x + (need ? 12 : 4), 4);
             if (!next)
                 break;
@@ -91,6 +102,11 @@ static bool rw_refs_versions(const rw_elf *e, arena *a, rw_refs *r, int64_t tabl
     return true;
 }
 
+bool rw_versions_end(const rw_elf *e, int64_t table_tag, uint64_t *end)
+{
+    return rw_walk_versions(e, NULL, NULL, table_tag, end);
+}
+
 /* Every string reference of the file other than the dynamic entries in keep. */
 static rw_refs rw_collect_refs(const rw_elf *e, const rw_dyn *keep, size_t nkeep, arena *a)
 {
@@ -98,9 +114,9 @@ static rw_refs rw_collect_refs(const rw_elf *e, const rw_dyn *keep, size_t nkeep
     for (size_t i = 0; i < nkeep; i++)
         if (keep[i].str && keep[i].val < e->strsz && !strcmp(e->dynstr + keep[i].val, keep[i].str))
             rw_ref(a, &r, keep[i].val);
-    r.complete = rw_refs_symbols(e, a, &r) &&
-                 rw_refs_versions(e, a, &r, DT_VERNEED, true) &&
-                 rw_refs_versions(e, a, &r, DT_VERDEF, false);
+    uint64_t end;
+    r.complete = rw_refs_symbols(e, a, &r) && rw_walk_versions(e, a, &r, DT_VERNEED, &end) &&
+                 rw_walk_versions(e, a, &r, DT_VERDEF, &end);
     return r;
 }
 

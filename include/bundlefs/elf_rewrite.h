@@ -1,9 +1,11 @@
 /* The ELF rewriter: changes the dynamic section's RPATH/RUNPATH, NEEDED and SONAME entries of
  * an ELF32/ELF64 file of either byte order (executable, PIE or shared library) and returns the
- * result as an image over the unchanged source. In place when the new strings and entries
- * fit (reused string space, spare DT_NULL slots); otherwise a new loadable segment at the end
- * holds the program header table, the dynamic string table and, when it has to grow, the
- * dynamic section. */
+ * result as an image over the unchanged source. New strings go into space the edit frees, else
+ * after the dynamic string table where it lies, the sections that follow it in its segment
+ * (versions, relocations) moving up into the free space before the next segment; new entries
+ * go into spare DT_NULL slots. What does not fit goes into a loadable segment added at the
+ * end: the program header table, the dynamic section and, when the table could not be
+ * extended where it lies, a copy of it with the new strings. */
 #ifndef BUNDLEFS_ELF_REWRITE_H
 #define BUNDLEFS_ELF_REWRITE_H
 
@@ -30,6 +32,7 @@ typedef struct elf_edit {
 
 typedef struct elf_rewrite_result {
     bool grown;         /* a segment was added */
+    bool shifted;       /* the sections after the string table moved up to extend it */
     uint64_t old_size, new_size;
 } elf_rewrite_result;
 

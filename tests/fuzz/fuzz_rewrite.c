@@ -18,7 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { PT_LOAD_TYPE = 1, FZ_MAX_PH = 4096, FZ_MAX_TYPES = 64, FZ_MAX_GROWTH = 64 << 20 };
+enum { PT_LOAD_TYPE = 1, FZ_MAX_PH = 4096, FZ_MAX_TYPES = FZ_MAX_PH, FZ_MAX_GROWTH = 64 << 20 };
 
 /* A broken promise: says which one before the crash, so a crashing input explains itself. */
 #define FZ_ASSERT(cond)                                                                    \
@@ -331,6 +331,8 @@ static void fz_check_success(const fz_plan *p, const elf_info *in, bool parsed,
     /* elf_parse and the rewriter accept slightly different inputs; the comparison is only
      * meaningful where elf_parse read the input. */
     if (parsed) {
+        if (!out_parsed)
+            fprintf(stderr, "elf_parse of the output: %s\n", err.msg);
         FZ_ASSERT(out_parsed);
         fz_check_info(in, &out, &p->ed);
     }

@@ -4,6 +4,7 @@
  * can, run: executables are started, libraries dlopen'ed in a child process. Fixtures are
  * built with gcc at test time: x86_64 PIE and non-PIE programs and libraries, 32-bit ones
  * when gcc -m32 works, and big-endian ELF32/ELF64 files written by the test itself. */
+#include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,11 @@ static int setup(void **state)
     test_write_text(dir, "app.c",
                     "#include <stdio.h>\nint dep(void);\n"
                     "int main(void) { printf(\"dep=%d\\n\", dep()); return 0; }\n");
+    /* Text right after the dynamic tables (-z noseparate-code): no free space follows them. */
+    test_write_text(dir, "nosep.c",
+                    "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+                    "int nosep(void) { char *p = malloc(8); strcpy(p, \"abc\");\n"
+                    "  int n = (int)strlen(p) + printf(\"%s\", \"\"); free(p); return n; }\n");
     test_write_text(dir, "dlo.c",
                     "#include <dlfcn.h>\n#include <stdio.h>\n"
                     "int main(int argc, char **argv) {\n"
@@ -49,6 +55,7 @@ static int setup(void **state)
              "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/lib' && "
              "gcc -o app-norpath app.c -Llib -l:libdep.so.1 && "
              "gcc -static -o app-static app.c dep.c && gcc -o dlo dlo.c -ldl && "
+             "gcc -shared -fPIC -Wl,-z,noseparate-code -o libnosep.so nosep.c && "
              "ln -s ../../lib/libdep.so.1 out/lib/libdep.so.1 && "
              "ln -s ../../lib/libdep.so.1 out/lib/libd.so.1", dir);
     char *m32 = NULL;
@@ -78,8 +85,12 @@ static char *path_of(const char *name)
 
 /* ---- The rewrite */
 
+/* How a rewrite changed the file. */
+enum change { IN_PLACE, SHIFTED, GROWN, GROWN_SHIFTED };
+static const char *const change_names[] = {"in place", "shifted", "grown", "grown and shifted"};
+
 /* elf_rewrite of dir/in written to dir/out; BF_OK or BF_FAIL with the message in *msg. */
-static int rewrite(const char *in, const char *out, const elf_edit *ed, bool *grown,
+static int rewrite(const char *in, const char *out, const elf_edit *ed, enum change *change,
                    char **msg)
 {
     char *src = path_of(in), *dst = path_of(out);
@@ -101,8 +112,9 @@ static int rewrite(const char *in, const char *out, const elf_edit *ed, bool *gr
         assert_int_equal(res.new_size, (uint64_t)ost.st_size);
         if (!res.grown)
             assert_int_equal(ost.st_size, st.st_size);
-        if (grown)
-            *grown = res.grown;
+        if (change)
+            *change = res.grown ? (res.shifted ? GROWN_SHIFTED : GROWN)
+                                : (res.shifted ? SHIFTED : IN_PLACE);
     }
     if (msg)
         *msg = rc == BF_OK ? NULL : strdup(err.msg);
@@ -113,15 +125,14 @@ static int rewrite(const char *in, const char *out, const elf_edit *ed, bool *gr
     return rc;
 }
 
-static void rewrite_ok(const char *in, const char *out, const elf_edit *ed, bool want_grown)
+static void rewrite_ok(const char *in, const char *out, const elf_edit *ed, enum change want)
 {
-    bool grown;
+    enum change got;
     char *msg;
-    if (rewrite(in, out, ed, &grown, &msg) != BF_OK)
+    if (rewrite(in, out, ed, &got, &msg) != BF_OK)
         fail_msg("rewriting %s failed: %s", in, msg);
-    if (grown != want_grown)
-        fail_msg("rewriting %s: %s, expected %s", in, grown ? "grown" : "in place",
-                 want_grown ? "grown" : "in place");
+    if (got != want)
+        fail_msg("rewriting %s: %s, expected %s", in, change_names[got], change_names[want]);
 }
 
 /* ---- What the tools say about an output */
@@ -246,15 +257,58 @@ static void check_only_dynamic_changed(const char *in, const char *out)
     free(pout);
 }
 
-/* 200 characters: more than any string space an edit frees in the fixtures. */
-static const char *long_rpath(void)
+/* "$ORIGIN/lib:/opt/xxx...", len characters. */
+static const char *rpath_of_length(char *buf, size_t len)
 {
-    static char buf[201];
     if (!buf[0]) {
-        memset(buf, 'x', 200);
+        memset(buf, 'x', len);
         memcpy(buf, "$ORIGIN/lib:/opt/", 17);
     }
     return buf;
+}
+
+/* 200 characters: more than any string space an edit frees in the fixtures, less than the
+ * free space after their first segment. */
+static const char *long_rpath(void)
+{
+    static char buf[201];
+    return rpath_of_length(buf, 200);
+}
+
+/* More than a page: never fits before the next segment, so the table is copied. */
+static const char *huge_rpath(void)
+{
+    static char buf[6001];
+    return rpath_of_length(buf, 6000);
+}
+
+/* The value of dynamic entry tag ("STRTAB", ...) as readelf -dW prints it. */
+static char *dyn_value(const char *name, const char *tag)
+{
+    char *path = path_of(name);
+    char *out = test_capture("readelf -dW '%s' | sed -n 's/.*(%s) *//p'", path, tag);
+    assert_non_null(out);
+    free(path);
+    return out;
+}
+
+/* The string table is where it was in the input: extended in place, not copied. */
+static void check_strtab_kept(const char *in, const char *out)
+{
+    char *a = dyn_value(in, "STRTAB"), *b = dyn_value(out, "STRTAB");
+    if (strcmp(a, b) != 0)
+        fail_msg("%s: DT_STRTAB moved from %s to %s", out, a, b);
+    free(a);
+    free(b);
+}
+
+static off_t size_of(const char *name)
+{
+    char *path = path_of(name);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    free(path);
+    return st.st_size;
 }
 
 /* ---- Little-endian x86_64, in place */
@@ -263,7 +317,7 @@ static void test_replace_needed_shorter_in_place(void **state)
 {
     elf_rename r = {"libdep.so.1", "libd.so.1"};
     elf_edit ed = {.needed = &r, .nneeded = 1};
-    rewrite_ok("app-pie", "out/app-renamed", &ed, false);
+    rewrite_ok("app-pie", "out/app-renamed", &ed, IN_PLACE);
     check_entries("out/app-renamed", "NEEDED libd.so.1\nNEEDED libc.so.6\nRPATH $ORIGIN/lib\n");
     check_elflint("app-pie", "out/app-renamed");
     /* Loaded under its new name through the RPATH: out/lib/libd.so.1 is a symlink. */
@@ -275,7 +329,7 @@ static void test_replace_needed_shorter_in_place(void **state)
 static void test_remove_rpath_in_place(void **state)
 {
     elf_edit ed = {.remove_rpath = true};
-    rewrite_ok("app-pie", "out/app-norpath", &ed, false);
+    rewrite_ok("app-pie", "out/app-norpath", &ed, IN_PLACE);
     check_entries("out/app-norpath", "NEEDED libdep.so.1\nNEEDED libc.so.6\n");
     assert_int_equal(dyn_entries("out/app-norpath"), dyn_entries("app-pie") - 1);
     check_elflint("app-pie", "out/app-norpath");
@@ -288,7 +342,7 @@ static void test_runpath_reuses_existing_string(void **state)
 {
     /* $ORIGIN/lib is already in .dynstr (the RPATH's string): only .dynamic changes. */
     elf_edit ed = {.runpath = "$ORIGIN/lib"};
-    rewrite_ok("app-pie", "out/app-runpath", &ed, false);
+    rewrite_ok("app-pie", "out/app-runpath", &ed, IN_PLACE);
     check_entries("out/app-runpath", "NEEDED libdep.so.1\nNEEDED libc.so.6\nRUNPATH $ORIGIN/lib\n");
     check_only_dynamic_changed("app-pie", "out/app-runpath");
     check_elflint("app-pie", "out/app-runpath");
@@ -301,7 +355,7 @@ static void test_freed_string_not_reused_after_overwrite(void **state)
      * old name, so it cannot point there any more and takes the RPATH's freed space. */
     elf_rename r = {"libdep.so.1", "libdepXY.so"};
     elf_edit ed = {.needed = &r, .nneeded = 1, .runpath = "libdep.so.1"};
-    rewrite_ok("app-pie", "out/app-overwrite", &ed, false);
+    rewrite_ok("app-pie", "out/app-overwrite", &ed, IN_PLACE);
     check_entries("out/app-overwrite",
                   "NEEDED libdepXY.so\nNEEDED libc.so.6\nRUNPATH libdep.so.1\n");
     check_elflint("app-pie", "out/app-overwrite");
@@ -312,10 +366,10 @@ static void test_spare_slot_reused(void **state)
     /* Removing the RPATH frees its slot; a new RPATH naming a string still in the table then
      * fits in place, in that slot. */
     elf_edit rm = {.remove_rpath = true};
-    rewrite_ok("app-nopie", "out/app-slot1", &rm, false);
+    rewrite_ok("app-nopie", "out/app-slot1", &rm, IN_PLACE);
     int slots_used = dyn_entries("out/app-slot1");
     elf_edit set = {.rpath = "$ORIGIN/lib"};
-    rewrite_ok("out/app-slot1", "out/app-slot2", &set, false);
+    rewrite_ok("out/app-slot1", "out/app-slot2", &set, IN_PLACE);
     assert_int_equal(dyn_entries("out/app-slot2"), slots_used + 1);
     check_entries("out/app-slot2", "NEEDED libdep.so.1\nNEEDED libc.so.6\nRPATH $ORIGIN/lib\n");
     check_only_dynamic_changed("out/app-slot1", "out/app-slot2");
@@ -327,7 +381,7 @@ static void test_new_rpath_in_spare_slot(void **state)
 {
     /* GNU ld leaves spare DT_NULL slots; an RPATH naming an existing string takes one. */
     elf_edit ed = {.rpath = "libdep.so.1"};
-    rewrite_ok("app-norpath", "out/app-addrpath", &ed, false);
+    rewrite_ok("app-norpath", "out/app-addrpath", &ed, IN_PLACE);
     assert_int_equal(dyn_entries("out/app-addrpath"), dyn_entries("app-norpath") + 1);
     check_entries("out/app-addrpath",
                   "NEEDED libdep.so.1\nNEEDED libc.so.6\nRPATH libdep.so.1\n");
@@ -335,82 +389,199 @@ static void test_new_rpath_in_spare_slot(void **state)
     check_elflint("app-norpath", "out/app-addrpath");
 }
 
-/* ---- Little-endian x86_64, grown */
+/* ---- Little-endian x86_64, shifted and grown */
 
-static void check_grown_program(const char *in, const char *out)
+/* Programs: an RPATH that fits before the next segment is added after the string table where
+ * it lies (the file keeps its size and segments); one that does not goes into an added
+ * segment with a copy of the table. */
+static void check_longer_rpath(const char *in, const char *out, const char *rpath,
+                               enum change change)
 {
-    elf_edit ed = {.rpath = long_rpath()};
-    rewrite_ok(in, out, &ed, true);
-    char want[512];
-    snprintf(want, sizeof want, "NEEDED libdep.so.1\nNEEDED libc.so.6\nRPATH %s\n", long_rpath());
+    elf_edit ed = {.rpath = rpath};
+    rewrite_ok(in, out, &ed, change);
+    char *want = NULL;
+    assert_true(asprintf(&want, "NEEDED libdep.so.1\nNEEDED libc.so.6\nRPATH %s\n", rpath) > 0);
     check_entries(out, want);
-    assert_int_equal(loads(out), loads(in) + 1);
+    free(want);
+    assert_int_equal(loads(out), loads(in) + (change >= GROWN));
+    if (change == SHIFTED)
+        assert_int_equal(size_of(out), size_of(in));
+    if (change != GROWN)
+        check_strtab_kept(in, out);
     check_runs(out, "dep=42\n");
     check_elflint(in, out);
 }
 
+static void test_shift_pie(void **state)
+{
+    check_longer_rpath("app-pie", "out/app-pie-shifted", long_rpath(), SHIFTED);
+}
+
+static void test_shift_nopie(void **state)
+{
+    check_longer_rpath("app-nopie", "out/app-nopie-shifted", long_rpath(), SHIFTED);
+}
+
 static void test_grow_pie(void **state)
 {
-    check_grown_program("app-pie", "out/app-pie-grown");
+    check_longer_rpath("app-pie", "out/app-pie-grown", huge_rpath(), GROWN);
 }
 
 static void test_grow_nopie(void **state)
 {
-    check_grown_program("app-nopie", "out/app-nopie-grown");
+    check_longer_rpath("app-nopie", "out/app-nopie-grown", huge_rpath(), GROWN);
+}
+
+/* A longer SONAME, a longer NEEDED and a RUNPATH at once, on libmid.so or a copy of it. */
+static void check_library_edit(const char *in, const char *out, const char *runpath,
+                               enum change change)
+{
+    elf_rename r = {"libdep.so.1", "libdep-with-a-much-longer-name.so.1"};
+    elf_edit ed = {.runpath = runpath, .soname = "libmid-renamed.so.1", .needed = &r,
+                   .nneeded = 1};
+    rewrite_ok(in, out, &ed, change);
+    char *want = NULL;
+    assert_true(asprintf(&want, "NEEDED libdep-with-a-much-longer-name.so.1\n"
+                                "SONAME libmid-renamed.so.1\nRUNPATH %s\n", runpath) > 0);
+    check_entries(out, want);
+    free(want);
+    assert_int_equal(loads(out), loads(in) + (change >= GROWN));
+    if (change != GROWN)
+        check_strtab_kept(in, out);
+    test_run("ln -sf ../../lib/libdep.so.1 '%s/out/lib/libdep-with-a-much-longer-name.so.1'",
+             dir);
+    char *cmd = NULL;
+    assert_true(asprintf(&cmd, "./dlo %s mid", out) > 0);
+    check_runs(cmd, "mid=43\n");
+    free(cmd);
+    check_elflint(in, out);
+}
+
+static void test_shift_library(void **state)
+{
+    check_library_edit("libmid.so", "out/libmid-shifted.so", long_rpath(), SHIFTED);
 }
 
 static void test_grow_library(void **state)
 {
-    /* A longer SONAME, a longer NEEDED and a long RUNPATH at once. */
-    elf_rename r = {"libdep.so.1", "libdep-with-a-much-longer-name.so.1"};
-    char runpath[512];
-    snprintf(runpath, sizeof runpath, "%s", long_rpath());
-    elf_edit ed = {.runpath = runpath, .soname = "libmid-renamed.so.1", .needed = &r,
-                   .nneeded = 1};
-    rewrite_ok("libmid.so", "out/libmid-grown.so", &ed, true);
-    char want[1024];
-    snprintf(want, sizeof want,
-             "NEEDED libdep-with-a-much-longer-name.so.1\n"
-             "SONAME libmid-renamed.so.1\nRUNPATH %s\n", runpath);
-    check_entries("out/libmid-grown.so", want);
-    assert_int_equal(loads("out/libmid-grown.so"), loads("libmid.so") + 1);
-    test_run("ln -sf ../../lib/libdep.so.1 '%s/out/lib/libdep-with-a-much-longer-name.so.1'",
-             dir);
-    check_runs("./dlo out/libmid-grown.so mid", "mid=43\n");
-    check_elflint("libmid.so", "out/libmid-grown.so");
+    check_library_edit("libmid.so", "out/libmid-grown.so", huge_rpath(), GROWN);
+}
+
+/* Cuts the dynamic section of a little-endian ELF64 file to its entries up to the first
+ * DT_NULL (PT_DYNAMIC and the section header), as a linker leaving no spare slot would. */
+static void make_dynamic_full(const char *name)
+{
+    char *path = path_of(name);
+    size_t len;
+    uint8_t *b = test_read_file(path, &len);
+    Elf64_Ehdr eh;
+    memcpy(&eh, b, sizeof eh);
+    uint64_t used = 0;
+    for (size_t i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, b + eh.e_phoff + i * sizeof ph, sizeof ph);
+        if (ph.p_type != PT_DYNAMIC)
+            continue;
+        Elf64_Dyn d;
+        do {
+            memcpy(&d, b + ph.p_offset + used, sizeof d);
+            used += sizeof d;
+        } while (d.d_tag != DT_NULL);
+        assert_true(used < ph.p_filesz); /* the fixture had a spare slot */
+        ph.p_filesz = ph.p_memsz = used;
+        memcpy(b + eh.e_phoff + i * sizeof ph, &ph, sizeof ph);
+    }
+    for (size_t i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh;
+        memcpy(&sh, b + eh.e_shoff + i * sizeof sh, sizeof sh);
+        if (sh.sh_type == SHT_DYNAMIC) {
+            sh.sh_size = used;
+            memcpy(b + eh.e_shoff + i * sizeof sh, &sh, sizeof sh);
+        }
+    }
+    test_write_file(path, b, len);
+    free(b);
+    free(path);
+}
+
+static void test_shift_with_dynamic_moved(void **state)
+{
+    /* No spare slot for the new RPATH: the dynamic section moves to an added segment, while
+     * the string still extends the table where it lies; the file grows by less than a page. */
+    test_run("cd '%s' && cp lib/libdep.so.1 libdep-full.so", dir);
+    make_dynamic_full("libdep-full.so");
+    elf_edit ed = {.rpath = long_rpath()};
+    rewrite_ok("libdep-full.so", "out/libdep-full-shifted.so", &ed, GROWN_SHIFTED);
+    char *want = NULL;
+    /* libdep needs nothing: the new entry goes first */
+    assert_true(asprintf(&want, "RPATH %s\nSONAME libdep.so.1\n", long_rpath()) > 0);
+    check_entries("out/libdep-full-shifted.so", want);
+    free(want);
+    assert_int_equal(loads("out/libdep-full-shifted.so"), loads("libdep-full.so") + 1);
+    check_strtab_kept("libdep-full.so", "out/libdep-full-shifted.so");
+    assert_true(size_of("out/libdep-full-shifted.so") - size_of("libdep-full.so") <= 4096);
+    check_runs("./dlo out/libdep-full-shifted.so dep", "dep=42\n");
+    check_elflint("libdep-full.so", "out/libdep-full-shifted.so");
 }
 
 static void test_library_in_place_loads(void **state)
 {
     elf_rename r = {"libdep.so.1", "libd.so.1"};
     elf_edit ed = {.soname = "libmid.so", .needed = &r, .nneeded = 1};
-    rewrite_ok("libmid.so", "out/libmid-small.so", &ed, false);
+    rewrite_ok("libmid.so", "out/libmid-small.so", &ed, IN_PLACE);
     check_entries("out/libmid-small.so",
                   "NEEDED libd.so.1\nSONAME libmid.so\nRUNPATH $ORIGIN/lib\n");
     check_runs("./dlo out/libmid-small.so mid", "mid=43\n");
     check_elflint("libmid.so", "out/libmid-small.so");
 }
 
+/* libz.so.1 given SONAME soname: the entries are right, the table stays where it was unless
+ * the file grew, and the copy answers zlibCompileFlags as the original (want). */
+static void check_libz(const char *out, const char *soname, enum change change,
+                       const char *want)
+{
+    elf_edit ed = {.soname = soname};
+    rewrite_ok("libz.so.1", out, &ed, change);
+    char *entries = NULL;
+    assert_true(asprintf(&entries, "NEEDED libc.so.6\nSONAME %s\n", soname) > 0);
+    check_entries(out, entries);
+    free(entries);
+    if (change != GROWN)
+        check_strtab_kept("libz.so.1", out);
+    char *cmd = NULL;
+    assert_true(asprintf(&cmd, "./dlo %s zlibCompileFlags", out) > 0);
+    check_runs(cmd, want);
+    free(cmd);
+    check_elflint("libz.so.1", out);
+}
+
+static void test_shift_with_section_evicted(void **state)
+{
+    /* Code follows the tables at once: the smallest table whose space takes the new string
+     * leaves for the added segment, the ones before it move up, .dynstr grows in place. */
+    elf_edit ed = {.rpath = "$ORIGIN/lib/evict"};
+    rewrite_ok("libnosep.so", "out/libnosep.so", &ed, GROWN_SHIFTED);
+    check_entries("out/libnosep.so", "NEEDED libc.so.6\nRPATH $ORIGIN/lib/evict\n");
+    assert_int_equal(loads("out/libnosep.so"), loads("libnosep.so") + 1);
+    check_strtab_kept("libnosep.so", "out/libnosep.so");
+    assert_true(size_of("out/libnosep.so") - size_of("libnosep.so") <= 4096);
+    check_runs("./dlo out/libnosep.so nosep", "nosep=3\n");
+    check_elflint("libnosep.so", "out/libnosep.so");
+}
+
 /* A real library with symbol versions (DT_VERDEF, DT_VERNEED): the version strings share
  * the table, so the rewriter walks them before it reuses anything. A SONAME that is the tail
- * of an existing string ("z.so.1" of "libz.so.1") reuses it in place; a new one grows the
- * file. Both copies still load and answer as the original. */
+ * of an existing string ("z.so.1" of "libz.so.1") reuses it in place; a new one extends the
+ * table where it lies; one longer than a page grows the file. All copies still load and
+ * answer as the original. */
 static void test_system_library(void **state)
 {
     test_run("cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 '%s/libz.so.1'", dir);
     char *want = run_in_dir("./dlo ./libz.so.1 zlibCompileFlags");
-    elf_edit tail = {.soname = "z.so.1"};
-    rewrite_ok("libz.so.1", "out/libz-tail.so.1", &tail, false);
-    check_entries("out/libz-tail.so.1", "NEEDED libc.so.6\nSONAME z.so.1\n");
+    check_libz("out/libz-tail.so.1", "z.so.1", IN_PLACE, want);
     check_only_dynamic_changed("libz.so.1", "out/libz-tail.so.1");
-    check_runs("./dlo out/libz-tail.so.1 zlibCompileFlags", want);
-    check_elflint("libz.so.1", "out/libz-tail.so.1");
-
-    elf_edit grow = {.soname = "libz-bundled.so.1"};
-    rewrite_ok("libz.so.1", "out/libz-grown.so.1", &grow, true);
-    check_entries("out/libz-grown.so.1", "NEEDED libc.so.6\nSONAME libz-bundled.so.1\n");
-    check_runs("./dlo out/libz-grown.so.1 zlibCompileFlags", want);
-    check_elflint("libz.so.1", "out/libz-grown.so.1");
+    check_libz("out/libz-shifted.so.1", "libz-bundled.so.1", SHIFTED, want);
+    check_libz("out/libz-grown.so.1", huge_rpath(), GROWN, want);
     free(want);
 }
 
@@ -462,26 +633,35 @@ static void test_elf32(void **state)
 {
     if (!have_m32)
         skip(); /* no 32-bit toolchain: gcc-multilib is not installed */
-    elf_edit grow = {.rpath = long_rpath()};
-    rewrite_ok("app32", "out32/app-grown", &grow, true);
-    char want[512];
+    elf_edit grow = {.rpath = huge_rpath()};
+    rewrite_ok("app32", "out32/app-grown", &grow, GROWN);
+    char want[6100];
     snprintf(want, sizeof want, "NEEDED libdep.so.1\nNEEDED libc.so.6\nRPATH %s\n",
-             long_rpath());
+             huge_rpath());
     check_entries("out32/app-grown", want);
     assert_int_equal(loads("out32/app-grown"), loads("app32") + 1);
 
+    elf_edit shift = {.rpath = long_rpath()};
+    rewrite_ok("app32", "out32/app-shifted", &shift, SHIFTED);
+    snprintf(want, sizeof want, "NEEDED libdep.so.1\nNEEDED libc.so.6\nRPATH %s\n",
+             long_rpath());
+    check_entries("out32/app-shifted", want);
+    check_strtab_kept("app32", "out32/app-shifted");
+    check_elflint("app32", "out32/app-shifted");
+
     elf_rename r = {"libdep.so.1", "libd.so.1"};
     elf_edit small = {.remove_rpath = true, .needed = &r, .nneeded = 1};
-    rewrite_ok("app32", "out32/app-small", &small, false);
+    rewrite_ok("app32", "out32/app-small", &small, IN_PLACE);
     check_entries("out32/app-small", "NEEDED libd.so.1\nNEEDED libc.so.6\n");
     check_elflint("app32", "out32/app-small");
 
     elf_edit rpath_renamed = {.needed = &r, .nneeded = 1};
-    rewrite_ok("app32", "out32/app-renamed", &rpath_renamed, false);
+    rewrite_ok("app32", "out32/app-renamed", &rpath_renamed, IN_PLACE);
     check_entries("out32/app-renamed", "NEEDED libd.so.1\nNEEDED libc.so.6\nRPATH $ORIGIN/lib\n");
     check_elflint("app32", "out32/app-renamed");
     if (can_run_m32()) { /* else the kernel runs no 32-bit programs (no IA32 emulation) */
         check_runs("out32/app-grown", "dep=42\n");
+        check_runs("out32/app-shifted", "dep=42\n");
         check_runs("LD_LIBRARY_PATH=out32/lib out32/app-small", "dep=42\n");
         check_runs("out32/app-renamed", "dep=42\n");
     }
@@ -634,13 +814,13 @@ static void check_big_endian(bool is64)
     elf_rename r = {"libbar.so.2", "libb.so.2"};
     elf_edit small = {.remove_rpath = true, .needed = &r, .nneeded = 1};
     const char *out_small = is64 ? "out/be64-small.so" : "out/be32-small.so";
-    rewrite_ok(in, out_small, &small, false);
+    rewrite_ok(in, out_small, &small, IN_PLACE);
     check_entries(out_small, "NEEDED libfoo.so.1\nNEEDED libb.so.2\nSONAME libme.so\n");
     be_check_symbol(out_small);
 
     elf_edit grow = {.runpath = long_rpath(), .soname = "libme-renamed.so.1"};
     const char *out_grown = is64 ? "out/be64-grown.so" : "out/be32-grown.so";
-    rewrite_ok(in, out_grown, &grow, true);
+    rewrite_ok(in, out_grown, &grow, GROWN);
     char want[512];
     snprintf(want, sizeof want,
              "NEEDED libfoo.so.1\nNEEDED libbar.so.2\nSONAME libme-renamed.so.1\nRUNPATH %s\n",
@@ -669,9 +849,14 @@ int main(void)
         cmocka_unit_test(test_freed_string_not_reused_after_overwrite),
         cmocka_unit_test(test_spare_slot_reused),
         cmocka_unit_test(test_new_rpath_in_spare_slot),
+        cmocka_unit_test(test_shift_pie),
+        cmocka_unit_test(test_shift_nopie),
         cmocka_unit_test(test_grow_pie),
         cmocka_unit_test(test_grow_nopie),
+        cmocka_unit_test(test_shift_library),
         cmocka_unit_test(test_grow_library),
+        cmocka_unit_test(test_shift_with_dynamic_moved),
+        cmocka_unit_test(test_shift_with_section_evicted),
         cmocka_unit_test(test_library_in_place_loads),
         cmocka_unit_test(test_system_library),
         cmocka_unit_test(test_refuses_static),

@@ -32,8 +32,10 @@ static const char patch_usage[] =
     "Output:\n"
     "  -o, --output OUT            the file to write (one FILE)\n"
     "  --out-dir DIR               write each FILE to DIR/<its name> (many FILEs, one process)\n"
-    "  --json                      print for each file whether it was changed in place or\n"
-    "                              grown, and its old and new size\n"
+    "  --json                      print for each file how it changed (in-place, shifted:\n"
+    "                              in place with sections moved up after the string table,\n"
+    "                              grown: a segment added), whether sections moved up\n"
+    "                              (\"shifted\", also when grown), and its old and new size\n"
     "  --dry-run                   rewrite in memory only; write no file (with --json: what\n"
     "                              would change)\n"
     "  --print                     show FILE's dynamic entries instead\n"
@@ -71,11 +73,14 @@ static int patch_one(const char *file, const char *out, const elf_edit *ed, json
     int rc = elf_rewrite(fd, (uint64_t)st.st_size, file, ed, a, &im, &res, err);
     if (rc == BF_OK && out)
         rc = image_write_file(im, out, st.st_mode & 07777, err);
-    if (rc == BF_OK && report)
-        json_array_append_new(report, json_pack("{s:s,s:s?,s:s,s:I,s:I}", "file", file,
-                                                "output", out, "change", res.grown ? "grown" : "in-place",
-                                                "old_size", (json_int_t)res.old_size,
-                                                "new_size", (json_int_t)res.new_size));
+    if (rc == BF_OK && report) {
+        const char *change = res.grown ? "grown" : res.shifted ? "shifted" : "in-place";
+        json_array_append_new(report, json_pack("{s:s,s:s?,s:s,s:b,s:I,s:I}", "file", file,
+                                                "output", out, "change", change, "shifted",
+                                                res.shifted, "old_size",
+                                                (json_int_t)res.old_size, "new_size",
+                                                (json_int_t)res.new_size));
+    }
     arena_free(a);
     close(fd);
     return rc;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bundlefs/layout.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,43 +69,8 @@ static const char SAMPLE[] =
     " \"warnings\": [\"libq.so was not found\"]\n"
     "}\n";
 
-/* One folder for the whole run: in (the input) and out.json. Removed at exit. */
-static char dir[64], in_path[96], out_path[96];
-
-static void remove_dir(void)
-{
-    unlink(in_path);
-    unlink(out_path);
-    rmdir(dir);
-}
-
-/* A finding: said, the folder removed (abort runs no atexit handler), and the run stopped. */
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    remove_dir();
-    abort();
-}
-
-static int write_whole(const char *path, const void *data, size_t size)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t w = write(fd, (const char *)data + done, size - done);
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    close(fd);
-    return done == size ? 0 : -1;
-}
+/* In the scratch folder: in (the input) and out.json. */
+static char in_path[128], out_path[128];
 
 /* ---- Every field as text, to compare a layout with the layout read back from its file. */
 
@@ -180,7 +146,7 @@ static char *dump_layout(const layout *l, size_t *len)
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
     if (!f)
-        fail("fuzz_layout: out of memory\n");
+        fuzz_fail("fuzz_layout: out of memory\n");
     fprintf(f, "layout %ld %zu %zu\n", l->version, l->nentries, l->nobjects);
     const char *strs[] = {l->name, l->platform, l->launcher, l->requires_glibc,
                           l->requires_glibcxx, l->requires_cxxabi};
@@ -214,19 +180,10 @@ static void round_trip(const layout *l)
     arena *a = arena_new();
     layout back;
     if (layout_read_file(out_path, a, &back, &err))
-        fail("fuzz_layout: a layout written by layout_write_file is refused: %s\n", err.msg);
+        fuzz_fail("fuzz_layout: a layout written by layout_write_file is refused: %s\n", err.msg);
     size_t n1, n2;
     char *d1 = dump_layout(l, &n1), *d2 = dump_layout(&back, &n2);
-    if (n1 != n2 || memcmp(d1, d2, n1)) {
-        size_t k = 0;
-        while (k < n1 && k < n2 && d1[k] == d2[k])
-            k++;
-        size_t from = k > 200 ? k - 200 : 0;
-        fail("fuzz_layout: the layout read back differs at byte %zu of its dump:\n"
-             "--- read:\n%.*s\n--- written and read back:\n%.*s\n", k,
-             (int)(n1 - from < 400 ? n1 - from : 400), d1 + from,
-             (int)(n2 - from < 400 ? n2 - from : 400), d2 + from);
-    }
+    fuzz_same_dumps("fuzz_layout", "layout", d1, n1, d2, n2);
     free(d1);
     free(d2);
     arena_free(a);
@@ -241,10 +198,10 @@ static int run_document(const uint8_t *data, size_t size)
     int rc = layout_read_buffer((const char *)data, size, "input", a, &l, &err);
     if (rc == BF_OK)
         round_trip(&l);
-    if (write_whole(in_path, data, size) == 0) {
+    if (fuzz_write_whole(in_path, data, size) == 0) {
         layout f;
         if (layout_read_file(in_path, a, &f, &err) != rc)
-            fail("fuzz_layout: layout_read_file and layout_read_buffer disagree: %s\n",
+            fuzz_fail("fuzz_layout: layout_read_file and layout_read_buffer disagree: %s\n",
                  err.msg);
     }
     arena_free(a);
@@ -253,19 +210,18 @@ static int run_document(const uint8_t *data, size_t size)
 
 static void start(void)
 {
-    strcpy(dir, "/tmp/bundlefs-fuzz-layout-XXXXXX");
-    if (!mkdtemp(dir))
-        fail("fuzz_layout: cannot make a temporary folder in /tmp\n");
+    const char *dir = fuzz_scratch("layout");
+    if (!dir)
+        fuzz_fail("fuzz_layout: cannot make a temporary folder in /tmp\n");
     snprintf(in_path, sizeof in_path, "%s/in", dir);
     snprintf(out_path, sizeof out_path, "%s/out.json", dir);
-    atexit(remove_dir);
     /* a sample the reader no longer takes would leave the overlays on the surface */
     if (run_document((const uint8_t *)SAMPLE, sizeof SAMPLE - 1) != BF_OK) {
         arena *a = arena_new();
         layout l;
         bf_err err;
         layout_read_buffer(SAMPLE, sizeof SAMPLE - 1, "sample", a, &l, &err);
-        fail("fuzz_layout: the sample is refused: %s\n", err.msg);
+        fuzz_fail("fuzz_layout: the sample is refused: %s\n", err.msg);
     }
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bundlefs/trace.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -117,42 +118,15 @@ static const char SAMPLE_TRACE[] =
     " \"flags\": {\"isolated\": true, \"ignore_environment\": true, \"no_site\": true,"
     " \"no_user_site\": true, \"safe_path\": true}}}]}\n";
 
-/* One folder for the whole run: in (the input, also linked as rec/1-0.rec and
- * rec/py-1-0.json), rec/0-0.rec (the parent sample), out.json. Removed at exit. */
-static char dir[64], in_path[96], rec_dir[96], rec_in[128], py_in[128], parent_rec[128],
-    out_path[96];
-
-static void remove_dir(void)
-{
-    const char *files[] = {py_in, rec_in, parent_rec, in_path, out_path};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
-        unlink(files[i]);
-    rmdir(rec_dir);
-    rmdir(dir);
-}
-
-static int write_whole(const char *path, const void *data, size_t size)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t w = write(fd, (const char *)data + done, size - done);
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    close(fd);
-    return done == size ? 0 : -1;
-}
+/* In the scratch folder: in (the input, also linked as rec/1-0.rec and rec/py-1-0.json),
+ * rec/0-0.rec (the parent sample), out.json. */
+static char in_path[128], rec_dir[128], rec_in[160], py_in[160], parent_rec[160],
+    out_path[128];
 
 static int make_dir(void)
 {
-    if (dir[0])
-        return 0;
-    strcpy(dir, "/tmp/bundlefs-fuzz-trace-XXXXXX");
-    if (!mkdtemp(dir))
+    const char *dir = fuzz_scratch("trace");
+    if (!dir)
         return -1;
     snprintf(in_path, sizeof in_path, "%s/in", dir);
     snprintf(rec_dir, sizeof rec_dir, "%s/rec", dir);
@@ -160,24 +134,11 @@ static int make_dir(void)
     snprintf(py_in, sizeof py_in, "%s/py-1-0.json", rec_dir);
     snprintf(parent_rec, sizeof parent_rec, "%s/0-0.rec", rec_dir);
     snprintf(out_path, sizeof out_path, "%s/out.json", dir);
-    atexit(remove_dir);
-    if (mkdir(rec_dir, 0700) || write_whole(in_path, "", 0) ||
-        write_whole(parent_rec, SAMPLE_PARENT_REC, sizeof SAMPLE_PARENT_REC - 1) ||
+    if (mkdir(rec_dir, 0700) || fuzz_write_whole(in_path, "", 0) ||
+        fuzz_write_whole(parent_rec, SAMPLE_PARENT_REC, sizeof SAMPLE_PARENT_REC - 1) ||
         link(in_path, rec_in) || link(in_path, py_in))
         return -1;
     return 0;
-}
-
-/* A finding: said, the folder removed (abort runs no atexit handler), and the run stopped. */
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    remove_dir();
-    abort();
 }
 
 /* ---- Every field as text, to compare a trace with the trace read back from its file. */
@@ -289,19 +250,10 @@ static void round_trip(const trace *t)
     arena *a = arena_new();
     trace back;
     if (trace_read_file(out_path, a, &back, &err))
-        fail("fuzz_trace: a trace written by trace_write_file is refused: %s\n", err.msg);
+        fuzz_fail("fuzz_trace: a trace written by trace_write_file is refused: %s\n", err.msg);
     size_t n1, n2;
     char *d1 = dump_trace(t, &n1), *d2 = dump_trace(&back, &n2);
-    if (n1 != n2 || memcmp(d1, d2, n1)) {
-        size_t k = 0;
-        while (k < n1 && k < n2 && d1[k] == d2[k])
-            k++;
-        size_t from = k > 200 ? k - 200 : 0;
-        fail("fuzz_trace: the trace read back differs at byte %zu of its dump:\n"
-             "--- written:\n%.*s\n--- read back:\n%.*s\n", k,
-             (int)(n1 - from < 400 ? n1 - from : 400), d1 + from,
-             (int)(n2 - from < 400 ? n2 - from : 400), d2 + from);
-    }
+    fuzz_same_dumps("fuzz_trace", "trace", d1, n1, d2, n2);
     free(d1);
     free(d2);
     arena_free(a);
@@ -343,13 +295,13 @@ static void run_samples(void)
         {SAMPLE_FORK_REC, sizeof SAMPLE_FORK_REC - 1, BF_FAIL, BF_FAIL, 2},
     };
     for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
-        if (write_whole(in_path, samples[i].text, samples[i].len))
-            fail("fuzz_trace: %s: cannot write\n", in_path);
+        if (fuzz_write_whole(in_path, samples[i].text, samples[i].len))
+            fuzz_fail("fuzz_trace: %s: cannot write\n", in_path);
         run_readers(&trace_rc, &py_rc, &nprocs);
         /* a sample the readers no longer take would leave the fuzzing on the surface */
         if (trace_rc != samples[i].want_trace || py_rc != samples[i].want_py ||
             nprocs != samples[i].want_procs)
-            fail("fuzz_trace: sample %zu is not read as it should be\n", i);
+            fuzz_fail("fuzz_trace: sample %zu is not read as it should be\n", i);
     }
 }
 
@@ -359,10 +311,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!started) {
         started = 1;
         if (make_dir())
-            fail("fuzz_trace: cannot make a temporary folder in /tmp\n");
+            fuzz_fail("fuzz_trace: cannot make a temporary folder in /tmp\n");
         run_samples();
     }
-    if (write_whole(in_path, data, size))
+    if (fuzz_write_whole(in_path, data, size))
         return 0;
     int trace_rc, py_rc;
     size_t nprocs;

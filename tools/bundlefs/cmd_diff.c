@@ -1,6 +1,5 @@
 /* bundlefs diff: what changed between two builds of a bundle, from their layouts alone. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,8 +28,6 @@ static const char diff_usage[] =
     "\n"
     "Exit status: 0 the layouts describe the same bundle, 1 they differ, 2 usage error or\n"
     "unreadable layout.\n";
-
-enum { OPT_JSON = 256 };
 
 static int diff_load(const char *file, diff_side *s, arena *a)
 {
@@ -75,30 +72,5 @@ static int diff_run(const char *a_file, const char *b_file, bool json, arena *a)
 
 int cmd_diff(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON: json = true; break;
-        case 'h': fputs(diff_usage, stdout); return 0;
-        default:
-            fputs("bundlefs diff: 'bundlefs diff --help' lists the options\n", stderr);
-            return 2;
-        }
-    }
-    if (argc - optind != 2) {
-        fputs("bundlefs diff: give two layouts (bundle.json files) to compare\n\n", stderr);
-        fputs(diff_usage, stderr);
-        return 2;
-    }
-    arena *a = arena_new();
-    int status = diff_run(argv[optind], argv[optind + 1], json, a);
-    arena_free(a);
-    return status;
+    return why_diff_main(argc, argv, "diff", diff_usage, "two layouts (bundle.json files) to compare", diff_run);
 }

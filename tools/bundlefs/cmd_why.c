@@ -1,7 +1,6 @@
 /* bundlefs why: the chain of requests that brings a library into a bundle, or why it is not
  * there (excluded by policy, missing on the build machine). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,8 +31,6 @@ static const char why_usage[] =
     "\n"
     "Exit status: 0 NAME is in the layout (bundled, excluded or missing), 1 it is not (close\n"
     "names are suggested), 2 usage error or unreadable layout.\n";
-
-enum { OPT_JSON = 256 };
 
 static void why_items(const layout *l, const why_matches *m, arena *a, why_item *items)
 {
@@ -114,30 +111,5 @@ static int why_run(const char *file, const char *name, bool json, arena *a)
 
 int cmd_why(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON: json = true; break;
-        case 'h': fputs(why_usage, stdout); return 0;
-        default:
-            fputs("bundlefs why: 'bundlefs why --help' lists the options\n", stderr);
-            return 2;
-        }
-    }
-    if (argc - optind != 2) {
-        fputs("bundlefs why: give the layout (bundle.json) and one NAME\n\n", stderr);
-        fputs(why_usage, stderr);
-        return 2;
-    }
-    arena *a = arena_new();
-    int status = why_run(argv[optind], argv[optind + 1], json, a);
-    arena_free(a);
-    return status;
+    return why_diff_main(argc, argv, "why", why_usage, "the layout (bundle.json) and one NAME", why_run);
 }

@@ -46,6 +46,12 @@ json_t *why_diff_json_str(const char *s);
 /* Writes doc (taking it) to out, indented; BF_FAIL with a message if it cannot. */
 int why_diff_json_print(FILE *out, json_t *doc, bf_err *err);
 
+/* The command line both take: --json, -h/--help and two operands, which run gets (with an
+ * arena freed after it); the exit status. cmd names the command in messages, operands says
+ * what the two are when they are missing. */
+int why_diff_main(int argc, char **argv, const char *cmd, const char *usage,
+                  const char *operands, int (*run)(const char *, const char *, bool, arena *));
+
 /* ---- why ---- */
 
 /* The breadth-first search from every root over the bundled requests. */

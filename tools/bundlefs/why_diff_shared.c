@@ -1,4 +1,6 @@
-/* What both `why` and `diff` need: the names objects are asked for, and JSON strings. */
+/* What both `why` and `diff` need: the names objects are asked for, JSON strings and the
+ * command line. */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,4 +101,35 @@ int why_diff_json_print(FILE *out, json_t *doc, bf_err *err)
     if (rc || fputc('\n', out) == EOF)
         return err_set(err, "cannot write the JSON report to the standard output");
     return BF_OK;
+}
+
+int why_diff_main(int argc, char **argv, const char *cmd, const char *usage,
+                  const char *operands, int (*run)(const char *, const char *, bool, arena *))
+{
+    enum { OPT_JSON = 256 };
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON: json = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default:
+            fprintf(stderr, "bundlefs %s: 'bundlefs %s --help' lists the options\n", cmd, cmd);
+            return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "bundlefs %s: give %s\n\n%s", cmd, operands, usage);
+        return 2;
+    }
+    arena *a = arena_new();
+    int status = run(argv[optind], argv[optind + 1], json, a);
+    arena_free(a);
+    return status;
 }

@@ -52,8 +52,7 @@ int rw_emit(const rw_elf *e, image *im, rw_patch *p, size_t n, const rw_shift *s
         return BF_OK;
     }
     rw_emit_range(im, p, n, 0, sh->at);
-    image_add_bytes(im, sh->strings, sh->len);
-    image_add_zeros(im, sh->by - sh->len);
+    image_add_bytes(im, sh->strings, sh->by);
     rw_emit_range(im, p, n, sh->at, sh->end);
     rw_emit_range(im, p, n, sh->end + sh->by, e->size);
     return BF_OK;

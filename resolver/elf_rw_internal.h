@@ -79,8 +79,8 @@ typedef struct rw_moved {
  * addresses [vat, vend), moves up by `by` bytes and the new strings fill its place. */
 typedef struct rw_shift {
     uint64_t at, end, vat, vend, by;
-    const char *strings;
-    uint64_t len;   /* of strings */
+    const char *strings; /* `by` bytes: the new strings, then zeros */
+    uint64_t len;        /* of the new strings */
     uint64_t strsz; /* the table's new size */
     int load;       /* the PT_LOAD holding the table, grown to hold what moved */
     int evict;      /* -1, or the section leaving for the added segment (then at end) */

@@ -183,19 +183,29 @@ static bool rw_table_end(const rw_elf *e, const rw_dyn *d, uint64_t *end)
     return false;
 }
 
+/* By dynamic entry: where the table it points at ends (movable entries only), read once for
+ * every plan tried; false when one cannot be told. */
+static bool rw_table_ends(const rw_elf *e, arena *a, uint64_t **out)
+{
+    uint64_t *ends = arena_alloc(a, (e->ndyn + 1) * sizeof *ends);
+    for (size_t i = 0; i < e->ndyn; i++)
+        if (rw_movable_tag(e->dyn[i].tag) && !rw_table_end(e, &e->dyn[i], &ends[i]))
+            return false;
+    *out = ends;
+    return true;
+}
+
 /* Every table the loader reaches through a movable entry lies wholly in what moves, wholly
  * in the evicted section, or clear of both and of the space they move into: section headers
  * may not tell the truth, the entries are what the loader follows. */
-static bool rw_tables_fit(const rw_elf *e, const rw_shift *sh)
+static bool rw_tables_fit(const rw_elf *e, const rw_shift *sh, const uint64_t *ends)
 {
     const rw_shdr *ev = sh->evict >= 0 ? &e->sh[sh->evict] : NULL;
     for (size_t i = 0; i < e->ndyn; i++) {
         const rw_dyn *d = &e->dyn[i];
-        uint64_t end;
+        uint64_t end = ends[i];
         if (!rw_movable_tag(d->tag))
             continue;
-        if (!rw_table_end(e, d, &end))
-            return false;
         uint64_t last = end > d->val ? end : d->val + 1;
         bool moved = d->val >= sh->vat && end <= sh->vend && d->val < sh->vend;
         bool evicted = ev && d->val == ev->addr && end <= ev->addr + ev->size;
@@ -219,7 +229,7 @@ static bool rw_evictable(const rw_shdr *s)
 /* Plans moving up the first k sections of the run: all of them (k == nrun), or those before
  * section run[k], which leaves for the added segment and whose space they move into. */
 static bool rw_try(const rw_elf *e, const size_t *run, size_t nrun, size_t k, int load,
-                   rw_shift *sh)
+                   const uint64_t *ends, rw_shift *sh)
 {
     uint64_t align = 1, vend = sh->vat;
     for (size_t i = 0; i < k; i++) {
@@ -233,7 +243,7 @@ static bool rw_try(const rw_elf *e, const size_t *run, size_t nrun, size_t k, in
     sh->vend = k < nrun ? e->sh[run[k]].addr : vend;
     sh->end = sh->at + (sh->vend - sh->vat);
     sh->by = (sh->len + align - 1) / align * align;
-    return rw_room(e, sh, load) && rw_tables_fit(e, sh);
+    return rw_room(e, sh, load) && rw_tables_fit(e, sh, ends);
 }
 
 static bool rw_entries_movable(const rw_shift *sh, const rw_shdr *evicted, const rw_dyn *list,
@@ -297,17 +307,21 @@ bool rw_shift_plan(rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_shift *out)
     if (!out->len) /* every string is there already: nothing moves */
         return true;
     size_t *run, nrun = rw_run(e, seg, out->vat, a, &run);
-    bool ok = rw_try(e, run, nrun, nrun, load, out) && rw_entries_movable(out, NULL, list, n);
+    uint64_t *ends;
+    if (!rw_table_ends(e, a, &ends))
+        return false;
+    bool ok = rw_try(e, run, nrun, nrun, load, ends, out) &&
+              rw_entries_movable(out, NULL, list, n);
     /* else the smallest section whose space is enough leaves for the added segment */
     uint64_t best = UINT64_MAX;
     size_t pick = nrun;
     for (size_t k = 0; !ok && k < nrun; k++) {
         const rw_shdr *s = &e->sh[run[k]];
-        if (rw_evictable(s) && s->size < best && rw_try(e, run, nrun, k, load, out) &&
+        if (rw_evictable(s) && s->size < best && rw_try(e, run, nrun, k, load, ends, out) &&
             rw_entries_movable(out, s, list, n))
             best = s->size, pick = k;
     }
-    if (!ok && (pick == nrun || !rw_try(e, run, nrun, pick, load, out)))
+    if (!ok && (pick == nrun || !rw_try(e, run, nrun, pick, load, ends, out)))
         return false;
     for (size_t i = 0; i < n; i++) {
         if (list[i].tag == DT_STRSZ)
@@ -317,6 +331,11 @@ bool rw_shift_plan(rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_shift *out)
     }
     if (seg->vaddr + seg->filesz < out->vend + out->by)
         seg->filesz = seg->memsz = out->vend + out->by - seg->vaddr;
+    /* zeros up to `by`: one buffer in the image, no run of a few zero bytes */
+    char *padded = arena_alloc(a, out->by);
+    memset(padded, 0, out->by);
+    memcpy(padded, tail, out->len);
+    out->strings = padded;
     return true;
 }
 

@@ -29,6 +29,28 @@ static bool rw_read(const rw_elf *e, void *buf, uint64_t len, uint64_t off)
     return pread(e->fd, buf, len, (off_t)off) == (ssize_t)len;
 }
 
+/* Reads through a window of the file: a version chain is many small records close together,
+ * one pread each would be most of a rewrite's system calls. */
+typedef struct rw_window {
+    uint8_t buf[4096];
+    uint64_t off, len;
+} rw_window;
+
+static bool rw_window_read(const rw_elf *e, rw_window *w, void *buf, uint64_t len, uint64_t off)
+{
+    if (off > e->size || len > e->size - off || len > sizeof w->buf)
+        return false;
+    if (off < w->off || off + len > w->off + w->len) {
+        uint64_t n = e->size - off < sizeof w->buf ? e->size - off : sizeof w->buf;
+        if (!rw_read(e, w->buf, n, off))
+            return false;
+        w->off = off;
+        w->len = n;
+    }
+    memcpy(buf, w->buf + (off - w->off), len);
+    return true;
+}
+
 static bool rw_refs_symbols(const rw_elf *e, arena *a, rw_refs *r)
 {
     bool found = false;
@@ -65,10 +87,11 @@ static bool rw_walk_versions(const rw_elf *e, arena *a, rw_refs *r, int64_t tabl
         return false;
     start = off;
     size_t budget = RW_MAX_VERS;
+    rw_window w = {.len = 0};
     /* glibc follows the chain to a zero next link and ignores the count entries */
     for (uint64_t k = 0; k < RW_MAX_VERS; k++) {
         uint8_t v[20]; /* Elf_Verneed is 16 bytes, Elf_Verdef 20 */
-        if (!rw_read(e, v, need ? 16 : 20, off))
+        if (!rw_window_read(e, &w, v, need ? 16 : 20, off))
             return false;
         if (off + (need ? 16 : 20) - start + vaddr > *end)
             *end = off + (need ? 16 : 20) - start + vaddr;
@@ -83,7 +106,7 @@ static bool rw_walk_versions(const rw_elf *e, arena *a, rw_refs *r, int64_t tabl
         for (uint64_t j = 0; j < cnt; j++) {
             uint8_t x[16]; /* Elf_Vernaux is 16 bytes, Elf_Verdaux 8 */
             uint64_t size = need ? 16 : 8;
-            if (!budget-- || !rw_read(e, x, size, aux))
+            if (!budget-- || !rw_window_read(e, &w, x, size, aux))
                 return false;
             if (aux + size - start + vaddr > *end)
                 *end = aux + size - start + vaddr;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: rewriting every library of the python3-opencv closure (the cv2 module and the
 # ~360 libraries it loads) with the same edit, side by side in one run (hyperfine, RUNS runs
-# each, default 5, output folders emptied before each run):
+# each, default 5, output folders emptied and the page cache written back before each run,
+# so that no run pays for writing back the 400 MB its predecessor left dirty):
 #   patchelf         cp + patchelf --set-rpath per file (patchelf edits in place)
 #   bundlefs         bundlefs patch --set-rpath ... --out-dir DIR FILE... (one process)
 #   bundlefs-images  bundlefs patch --dry-run: the rewrites as images, nothing written (what
@@ -43,7 +44,7 @@ mapfile -t files < "$work/files"
 printf '%s\n' "${files[@]}" | xargs du -cb | tail -n1 | awk '{printf "%d files, %.0f MB\n", '"${#files[@]}"', $1 / 1e6}'
 
 hyperfine --runs "$runs" --export-json "$work/h.json" \
-  --prepare "rm -rf $work/pe $work/bf && mkdir $work/pe $work/bf" \
+  --prepare "rm -rf $work/pe $work/bf && sync && mkdir $work/pe $work/bf" \
   -n patchelf "bash $work/patchelf.sh" \
   -n bundlefs "$bundlefs patch --set-rpath '$rpath' --out-dir $work/bf ${files[*]}" \
   -n bundlefs-images "$bundlefs patch --dry-run --set-rpath '$rpath' ${files[*]}" >/dev/null

@@ -129,6 +129,8 @@ uint64_t rw_get(const rw_elf *e, const uint8_t *p, int width);
 void rw_put(const rw_elf *e, uint8_t *p, int width, uint64_t v);
 
 int rw_load(int fd, uint64_t size, const char *name, arena *a, rw_elf *e, bf_err *err);
+/* The index of the first PT_LOAD whose file data holds [vaddr, vaddr+len), or -1. */
+int rw_load_holding(const rw_elf *e, uint64_t vaddr, uint64_t len);
 /* File offset of the vaddr range [vaddr, vaddr+len) through PT_LOAD; false if unmapped. */
 bool rw_vaddr_to_off(const rw_elf *e, uint64_t vaddr, uint64_t len, uint64_t *off);
 

@@ -32,17 +32,24 @@ static int rw_pread(const rw_elf *e, void *buf, uint64_t len, uint64_t off, cons
     return BF_OK;
 }
 
-bool rw_vaddr_to_off(const rw_elf *e, uint64_t vaddr, uint64_t len, uint64_t *off)
+int rw_load_holding(const rw_elf *e, uint64_t vaddr, uint64_t len)
 {
     for (size_t i = 0; i < e->phnum; i++) {
         const rw_phdr *p = &e->ph[i];
         if (p->type == PT_LOAD && vaddr >= p->vaddr && vaddr - p->vaddr <= p->filesz &&
-            len <= p->filesz - (vaddr - p->vaddr)) {
-            *off = p->offset + (vaddr - p->vaddr);
-            return true;
-        }
+            len <= p->filesz - (vaddr - p->vaddr))
+            return (int)i;
     }
-    return false;
+    return -1;
+}
+
+bool rw_vaddr_to_off(const rw_elf *e, uint64_t vaddr, uint64_t len, uint64_t *off)
+{
+    int i = rw_load_holding(e, vaddr, len);
+    if (i < 0)
+        return false;
+    *off = e->ph[i].offset + (vaddr - e->ph[i].vaddr);
+    return true;
 }
 
 static int rw_load_ehdr(rw_elf *e, bf_err *err)

@@ -286,14 +286,7 @@ bool rw_shift_plan(rw_elf *e, rw_dyn *list, size_t n, arena *a, rw_shift *out)
         if (rw_is_dynstr(e, &e->sh[i]) && e->sh[i].size == e->strsz &&
             (e->sh[i].flags & SHF_ALLOC))
             table = &e->sh[i];
-    int load = -1;
-    for (size_t i = 0; i < e->phnum && load < 0; i++) {
-        const rw_phdr *p = &e->ph[i];
-        if (p->type == PT_LOAD && e->strtab_vaddr >= p->vaddr &&
-            e->strtab_vaddr - p->vaddr <= p->filesz &&
-            e->strsz <= p->filesz - (e->strtab_vaddr - p->vaddr))
-            load = (int)i;
-    }
+    int load = rw_load_holding(e, e->strtab_vaddr, e->strsz);
     if (!table || load < 0 || e->ph[load].filesz != e->ph[load].memsz)
         return false;
     rw_phdr *seg = &e->ph[load];
